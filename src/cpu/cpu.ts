@@ -1,0 +1,833 @@
+// One ARMv8-A processing element: PSTATE, system registers, exception
+// entry/return, the slow paths of translated memory accesses, and the
+// helpers translated code calls. Register files and the soft-TLB live in the
+// shared WebAssembly.Memory (see state.ts); what is only touched off the hot
+// path (PSTATE fields other than NZCV, pending interrupts) lives here.
+
+import {
+  S, vcpuBase, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE, PAGE_BITS, PAGE_SIZE,
+  JC_OFFSET, JC_ENTRIES, JC_ENTRY_SIZE, TbFlags, MmuIdx,
+} from './state';
+import { ESR_IL, Exception, ExceptionKind, FaultStatus, vectorOffset } from './exceptions';
+import { MemInfo } from './helpers';
+import { Access, PA_BITS, Prot, Translation, TranslationFault } from './mmu';
+import { MMIO_EXIT, type PhysicalBus } from './bus';
+import { SYSREG_BY_KEY, slotOf, sysregKeyName, type SysregEntry, SYSREGS } from './sysregs';
+
+const MASK64 = 0xffffffffffffffffn;
+
+/** Why `Cpu.run` returned. */
+export type CpuStop =
+  | { reason: 'budget' }
+  | { reason: 'exit' } // cpu.pendingExit says why (MMIO, system event, ...)
+  | { reason: 'halted' } // WFI/WFE with nothing pending
+  | { reason: 'off' }; // powered off (PSCI CPU_OFF or never started)
+
+/** An event that needs the world outside the CPU (the hypervisor layer turns it into a vCPU exit). */
+export type PendingExit =
+  | { kind: 'mmio'; pa: number; size: number; isWrite: boolean; lo: number; hi: number }
+  | { kind: 'firmware'; conduit: 'smc' | 'hvc'; imm: number }
+  | { kind: 'internal'; message: string };
+
+/** Services the CPU asks of the code translator/cache (implemented in engine.ts). */
+export interface CodeCacheHooks {
+  /** Finds or translates the block at the CPU's PC and enters it in the jump cache. */
+  fillJumpCache(cpu: Cpu): void;
+  /** Runs translated code until it returns to TypeScript; returns a DispatchResult. */
+  dispatch(base: number): number;
+  /** Physical page `ppn` was written: drop translations from it. */
+  invalidatePhysPage(ppn: number): void;
+  /** True when some translation was made from physical page `ppn`. */
+  isCodePage(ppn: number): boolean;
+}
+
+/** Translation regime hooks (implemented by mmu-walk.ts); default: MMU off. */
+export interface Mmu {
+  translate(cpu: Cpu, vaLo: number, vaHi: number, access: Access, el: number, out: Translation, fault: TranslationFault): boolean;
+}
+
+const flatMmu: Mmu = {
+  translate(_cpu, vaLo, vaHi, _access, _el, out, fault) {
+    if (vaHi >>> (PA_BITS - 32) !== 0) { fault.status = FaultStatus.ADDR_SIZE; return false; }
+    out.pa = vaHi * 0x100000000 + vaLo;
+    out.prot = Prot.READ | Prot.WRITE | Prot.EXEC;
+    out.pageBits = PAGE_BITS;
+    return true;
+  },
+};
+
+export interface CpuConfig {
+  index: number;
+  memory: WebAssembly.Memory;
+  bus: PhysicalBus;
+  /** EL2 implemented (the CPU resets into EL2); false resets into EL1. */
+  hasEl2: boolean;
+  /** MPIDR affinity value (Aff0 = index in the default board). */
+  mpidr: bigint;
+}
+
+export class Cpu {
+  readonly index: number;
+  readonly base: number;
+  readonly memory: WebAssembly.Memory;
+  readonly bus: PhysicalBus;
+  readonly hasEl2: boolean;
+  readonly mpidr: bigint;
+  u8!: Uint8Array;
+  u16!: Uint16Array;
+  u32!: Uint32Array;
+  i32!: Int32Array;
+  dv!: DataView;
+
+  // PSTATE (NZCV lives in wasm memory for translated code)
+  el = 1;
+  spSel = 1;
+  /** D, A, I, F as bits 3..0 (PSTATE bits 9..6). */
+  daif = 0xf;
+  pan = 0;
+  ss = 0;
+  il = 0;
+
+  /** Powered on (PSCI CPU_ON / reset) and not halted by WFI. */
+  powered = true;
+  halted = false;
+  /** Event register for WFE/SEV. */
+  eventRegister = false;
+  /** Interrupt lines driven by the interrupt controller. */
+  irqLine = false;
+  fiqLine = false;
+  /** Virtual interrupt lines (from the virtual GIC CPU interface). */
+  virqLine = false;
+  vfiqLine = false;
+  /** SError pending (physical, or virtual via HCR_EL2.VSE). */
+  serrorPending = false;
+
+  pendingExit: PendingExit | null = null;
+  /** MMIO results the VMM supplied, replayed when the faulting instruction runs again. */
+  private readonly mmioReplay: Array<{ pa: number; size: number; isWrite: boolean; lo: number; hi: number }> = [];
+
+  mmu: Mmu = flatMmu;
+  code!: CodeCacheHooks;
+  /** Side effects of system-register accesses, by hook name (filled by cpu/system-*.ts modules). */
+  readonly sysregHooks = new Map<string, SysregHook>();
+  /** Optional per-instruction hooks for SYS (TLBI, DC, IC, AT), keyed by sysreg-style key. */
+  sysOps = new Map<number, (cpu: Cpu, rt: number) => number>();
+
+  /** Statistics. */
+  readonly stats = { tlbMisses: 0, exceptions: 0, mmioExits: 0, blocksTranslated: 0 };
+
+  private readonly xlat = new Translation();
+  private readonly fault = new TranslationFault();
+  private readonly mmioOut = new Uint32Array(2);
+  /** Physical page of each soft-TLB entry, for invalidation when a page becomes code. */
+  private readonly tlbPhysPage = new Float64Array(TLB_MMU_IDX_COUNT * TLB_ENTRIES).fill(-1);
+
+  constructor(config: CpuConfig) {
+    this.index = config.index;
+    this.base = vcpuBase(config.index);
+    this.memory = config.memory;
+    this.bus = config.bus;
+    this.hasEl2 = config.hasEl2;
+    this.mpidr = config.mpidr;
+    this.refreshViews();
+    this.reset();
+  }
+
+  refreshViews(): void {
+    const buf = this.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.u16 = new Uint16Array(buf);
+    this.u32 = new Uint32Array(buf);
+    this.i32 = new Int32Array(buf);
+    this.dv = new DataView(buf);
+  }
+
+  /** Architectural reset: registers cleared, system registers at reset values, highest EL. */
+  reset(): void {
+    this.u8.fill(0, this.base, this.base + S.TLB);
+    for (const def of SYSREGS) {
+      const slot = SYSREG_BY_KEY.get(((def.enc[0] << 14) | (def.enc[1] << 11) | (def.enc[2] << 7) | (def.enc[3] << 3) | def.enc[4]))!.slot;
+      this.setSysregSlot(slot, def.reset ?? 0n);
+    }
+    this.el = this.hasEl2 ? 2 : 1;
+    this.spSel = 1;
+    this.daif = 0xf;
+    this.pan = 0; this.ss = 0; this.il = 0;
+    this.halted = false;
+    this.pendingExit = null;
+    this.mmioReplay.length = 0;
+    this.flushTlb();
+    this.updateTbFlags();
+  }
+
+  // ---- registers (TypeScript view) -------------------------------------------------
+
+  get pc(): bigint { return this.dv.getBigUint64(this.base + S.PC, true); }
+  set pc(v: bigint) { this.dv.setBigUint64(this.base + S.PC, BigInt.asUintN(64, v), true); }
+
+  x(n: number): bigint { return n === 31 ? 0n : this.dv.getBigUint64(this.base + S.X + n * 8, true); }
+  setX(n: number, v: bigint): void { if (n !== 31) this.dv.setBigUint64(this.base + S.X + n * 8, BigInt.asUintN(64, v), true); }
+  get sp(): bigint { return this.dv.getBigUint64(this.base + S.SP, true); }
+  set sp(v: bigint) { this.dv.setBigUint64(this.base + S.SP, BigInt.asUintN(64, v), true); }
+
+  /** Low 32 bits of Xn as an unsigned number (no BigInt). */
+  xLo(n: number): number { return n === 31 ? 0 : this.u32[(this.base + S.X + n * 8) >> 2]; }
+  xHi(n: number): number { return n === 31 ? 0 : this.u32[(this.base + S.X + n * 8 + 4) >> 2]; }
+  setXPair(n: number, lo: number, hi: number): void {
+    if (n === 31) return;
+    const i = (this.base + S.X + n * 8) >> 2;
+    this.u32[i] = lo; this.u32[i + 1] = hi;
+  }
+
+  get nzcv(): number {
+    const i = this.base >> 2;
+    return (this.i32[i + (S.NF >> 2)] << 31 | this.i32[i + (S.ZF >> 2)] << 30 | this.i32[i + (S.CF >> 2)] << 29 | this.i32[i + (S.VF >> 2)] << 28) >>> 0;
+  }
+  set nzcv(v: number) {
+    const i = this.base >> 2;
+    this.i32[i + (S.NF >> 2)] = (v >>> 31) & 1;
+    this.i32[i + (S.ZF >> 2)] = (v >>> 30) & 1;
+    this.i32[i + (S.CF >> 2)] = (v >>> 29) & 1;
+    this.i32[i + (S.VF >> 2)] = (v >>> 28) & 1;
+  }
+
+  get budget(): number { return this.i32[(this.base + S.BUDGET) >> 2]; }
+  set budget(v: number) { this.i32[(this.base + S.BUDGET) >> 2] = v; }
+
+  requestExit(): void { this.i32[(this.base + S.EXIT_REQUEST) >> 2] = 1; }
+  private clearExitRequest(): void { this.i32[(this.base + S.EXIT_REQUEST) >> 2] = 0; }
+
+  sysreg(slot: number): bigint { return this.dv.getBigUint64(this.base + S.SYSREGS + slot * 8, true); }
+  setSysregSlot(slot: number, v: bigint): void { this.dv.setBigUint64(this.base + S.SYSREGS + slot * 8, BigInt.asUintN(64, v), true); }
+  /** Low / high 32 bits of a system register without BigInt (for hot checks such as SCTLR.M). */
+  sysregLo(slot: number): number { return this.u32[(this.base + S.SYSREGS + slot * 8) >> 2]; }
+  sysregHi(slot: number): number { return this.u32[(this.base + S.SYSREGS + slot * 8 + 4) >> 2]; }
+  reg(name: string): bigint { return this.sysreg(slotOf(name)); }
+  setReg(name: string, v: bigint): void { this.setSysregSlot(slotOf(name), v); }
+
+  // ---- PSTATE -----------------------------------------------------------------------
+
+  /** PSTATE in SPSR format (AArch64). */
+  packPstate(): number {
+    return (this.nzcv | (this.pan << 22) | (this.ss << 21) | (this.il << 20) | (this.daif << 6) | (this.el << 2) | this.spSel) >>> 0;
+  }
+
+  private static readonly SP_SLOTS = [slotOf('SP_EL0'), slotOf('SP_EL1'), slotOf('SP_EL2')];
+
+  private spSlotFor(el: number, spSel: number): number {
+    return Cpu.SP_SLOTS[spSel ? el : 0];
+  }
+
+  /** Switches exception level / stack selection, banking the stack pointer. */
+  setElSp(el: number, spSel: number): void {
+    if (el === this.el && spSel === this.spSel) return;
+    const spOff = this.base + S.SP;
+    const oldSlot = this.spSlotFor(this.el, this.spSel);
+    const newSlot = this.spSlotFor(el, spSel);
+    if (oldSlot !== newSlot) {
+      this.u32.copyWithin((this.base + S.SYSREGS + oldSlot * 8) >> 2, spOff >> 2, (spOff >> 2) + 2);
+      this.u32.copyWithin(spOff >> 2, (this.base + S.SYSREGS + newSlot * 8) >> 2, ((this.base + S.SYSREGS + newSlot * 8) >> 2) + 2);
+    }
+    this.el = el;
+    this.spSel = spSel;
+    this.updateTbFlags();
+  }
+
+  /** Restores PSTATE from an SPSR value (ERET), with the illegal-return checks of the Arm ARM. */
+  restorePstate(spsr: number): void {
+    const spSel = spsr & 1;
+    const el = (spsr >>> 2) & 3;
+    const illegal = (spsr & 0x10) !== 0 || el > this.el || (el === 2 && !this.hasEl2) || el === 3;
+    if (illegal) {
+      // Illegal exception return: PSTATE.IL set, EL and SP unchanged (D1.11.5)
+      this.nzcv = spsr & 0xf0000000;
+      this.daif = (spsr >>> 6) & 0xf;
+      this.il = 1;
+      return;
+    }
+    this.nzcv = spsr & 0xf0000000;
+    this.daif = (spsr >>> 6) & 0xf;
+    this.pan = (spsr >>> 22) & 1;
+    this.ss = (spsr >>> 21) & 1;
+    this.il = 0;
+    this.setElSp(el, spSel);
+  }
+
+  /** Context bits the translated code was specialised for. */
+  updateTbFlags(): void {
+    let mmuIdx: number;
+    if (this.el === 2) mmuIdx = MmuIdx.EL2;
+    else if (this.el === 1) mmuIdx = MmuIdx.EL1;
+    else mmuIdx = this.inHostEl0() ? MmuIdx.EL0_EL2 : MmuIdx.EL0;
+    const flags = (this.el << TbFlags.EL_SHIFT) | (mmuIdx << TbFlags.MMU_IDX_SHIFT) | (this.spSel ? TbFlags.SP_SEL : 0);
+    this.i32[(this.base + S.TB_FLAGS) >> 2] = flags;
+  }
+
+  get tbFlags(): number { return this.i32[(this.base + S.TB_FLAGS) >> 2]; }
+  get mmuIdx(): number { return (this.tbFlags >> TbFlags.MMU_IDX_SHIFT) & 3; }
+
+  /** EL0 under a VHE host (HCR_EL2.{E2H,TGE} = 1,1): not implemented on this v8.0 CPU, always false. */
+  inHostEl0(): boolean { return false; }
+
+  // ---- exceptions -------------------------------------------------------------------
+
+  private static readonly ESR = [-1, slotOf('ESR_EL1'), slotOf('ESR_EL2')];
+  private static readonly FAR = [-1, slotOf('FAR_EL1'), slotOf('FAR_EL2')];
+  private static readonly ELR = [-1, slotOf('ELR_EL1'), slotOf('ELR_EL2')];
+  private static readonly SPSR = [-1, slotOf('SPSR_EL1'), slotOf('SPSR_EL2')];
+  private static readonly VBAR = [-1, slotOf('VBAR_EL1'), slotOf('VBAR_EL2')];
+  static readonly HCR = slotOf('HCR_EL2');
+
+  /** HCR_EL2 low word (TGE, IMO, FMO, AMO, VI, VF, VSE, TSC ... are all in bits 31:0). */
+  hcrLo(): number { return this.hasEl2 ? this.sysregLo(Cpu.HCR) : 0; }
+
+  /** Target EL of a synchronous exception from the current EL (routing per HCR_EL2.TGE). */
+  syncTargetEl(): number {
+    if (this.el === 0 && (this.hcrLo() & (1 << 27))) return 2; // TGE
+    return this.el === 0 ? 1 : this.el;
+  }
+
+  /**
+   * Takes an exception: saves PSTATE and the return address, sets ESR/FAR,
+   * switches to the target EL on SP_ELx with interrupts masked, and jumps
+   * to the vector. `returnAddress` is ELR's value (the faulting instruction
+   * for faults, the next one for SVC/HVC/SMC).
+   */
+  takeException(targetEl: number, kind: ExceptionKind, returnAddress: bigint, esr = 0, far?: bigint): void {
+    this.stats.exceptions++;
+    const fromEl = this.el;
+    const fromSpSel = this.spSel;
+    this.setSysregSlot(Cpu.SPSR[targetEl], BigInt(this.packPstate()));
+    this.setSysregSlot(Cpu.ELR[targetEl], returnAddress);
+    if (kind === ExceptionKind.Sync) {
+      this.setSysregSlot(Cpu.ESR[targetEl], BigInt(esr >>> 0));
+      if (far !== undefined) this.setSysregSlot(Cpu.FAR[targetEl], far);
+    }
+    this.clearExclusive();
+    this.setElSp(targetEl, 1);
+    this.daif = 0xf;
+    this.il = 0;
+    this.ss = 0;
+    const vbar = this.sysreg(Cpu.VBAR[targetEl]);
+    this.pc = vbar + BigInt(vectorOffset(kind, fromEl, targetEl, fromSpSel));
+  }
+
+  /** Synchronous exception from the instruction at PC, routed per the current EL. */
+  syncException(ec: number, iss: number, returnNext = false, far?: bigint, targetEl = this.syncTargetEl()): void {
+    const pc = this.pc;
+    this.takeException(targetEl, ExceptionKind.Sync, returnNext ? pc + 4n : pc, ((ec << 26) | ESR_IL | (iss & 0x1ffffff)) >>> 0, far);
+  }
+
+  clearExclusive(): void { this.i32[(this.base + S.EXCL_VALID) >> 2] = 0; }
+
+  /** Highest-priority pending interrupt that can be taken now, taken; true when one was. */
+  checkInterrupts(): boolean {
+    if (this.serrorPending && !(this.daif & 4) && this.el < 2) { /* SError routing is modelled with the system work */ }
+    const hcr = this.hcrLo();
+    const imo = (hcr & (1 << 4)) !== 0;
+    const fmo = (hcr & (1 << 3)) !== 0;
+    // Physical IRQ: routed to EL2 when HCR_EL2.IMO (and then not masked by PSTATE.I below EL2)
+    if (this.irqLine) {
+      if (imo && this.el < 2) { this.takeInterrupt(2, ExceptionKind.Irq); return true; }
+      if (!(this.daif & 2)) { this.takeInterrupt(this.el === 0 ? 1 : this.el, ExceptionKind.Irq); return true; }
+    }
+    if (this.fiqLine) {
+      if (fmo && this.el < 2) { this.takeInterrupt(2, ExceptionKind.Fiq); return true; }
+      if (!(this.daif & 1)) { this.takeInterrupt(this.el === 0 ? 1 : this.el, ExceptionKind.Fiq); return true; }
+    }
+    // Virtual interrupts reach EL1/EL0 only when routing is on (IMO/FMO)
+    if (this.el < 2) {
+      const virq = this.virqLine || (hcr & (1 << 7)) !== 0;
+      const vfiq = this.vfiqLine || (hcr & (1 << 6)) !== 0;
+      if (virq && imo && !(this.daif & 2)) { this.takeInterrupt(1, ExceptionKind.Irq); return true; }
+      if (vfiq && fmo && !(this.daif & 1)) { this.takeInterrupt(1, ExceptionKind.Fiq); return true; }
+    }
+    return false;
+  }
+
+  /** True when an interrupt would be taken if the CPU were running (wakes WFI even when masked). */
+  interruptPending(): boolean {
+    const hcr = this.hcrLo();
+    return this.irqLine || this.fiqLine || (this.el < 2 && (this.virqLine || this.vfiqLine || (hcr & 0xc0) !== 0));
+  }
+
+  private takeInterrupt(targetEl: number, kind: ExceptionKind): void {
+    this.halted = false;
+    this.takeException(targetEl, kind, this.pc);
+  }
+
+  /** Something changed that may make an interrupt deliverable: leave translated code at the next block boundary. */
+  interruptStateChanged(): void {
+    if (this.interruptPending()) { this.halted = false; this.requestExit(); }
+  }
+
+  // ---- soft-TLB ---------------------------------------------------------------------
+
+  flushTlb(): void {
+    const start = (this.base + S.TLB) >> 2;
+    this.u32.fill(0xffffffff, start, start + (TLB_MMU_IDX_COUNT * TLB_BYTES) / 4);
+    this.tlbPhysPage.fill(-1);
+    this.flushJumpCache();
+  }
+
+  /** Drops every jump-cache entry (the VA->translation mapping may have changed). */
+  flushJumpCache(): void {
+    const start = (this.base + JC_OFFSET) >> 2;
+    this.u32.fill(0xffffffff, start, start + (JC_ENTRIES * JC_ENTRY_SIZE) / 4);
+  }
+
+  /** Invalidates TLB entries for one virtual page in every soft-TLB. */
+  flushTlbPage(vaLo: number, vaHi: number): void {
+    const index = ((vaLo >>> PAGE_BITS) | (vaHi << (32 - PAGE_BITS))) & (TLB_ENTRIES - 1);
+    const tagLo = (vaLo & ~(PAGE_SIZE - 1)) >>> 0;
+    for (let m = 0; m < TLB_MMU_IDX_COUNT; m++) {
+      const e = (this.base + S.TLB + m * TLB_BYTES + index * TLB_ENTRY_SIZE) >> 2;
+      for (const field of [TLBE.READ, TLBE.WRITE]) {
+        const w = e + (field >> 2);
+        if (this.u32[w] === tagLo && this.u32[w + 1] === vaHi) { this.u32[w] = 0xffffffff; this.u32[w + 1] = 0xffffffff; }
+      }
+    }
+    this.flushJumpCache();
+  }
+
+  /** Removes write permission from fast-TLB entries that map physical page `ppn` (it now holds code). */
+  protectCodePage(ppn: number): void {
+    for (let i = 0; i < this.tlbPhysPage.length; i++) {
+      if (this.tlbPhysPage[i] !== ppn) continue;
+      const e = (this.base + S.TLB + i * TLB_ENTRY_SIZE + TLBE.WRITE) >> 2;
+      this.u32[e] = 0xffffffff; this.u32[e + 1] = 0xffffffff;
+    }
+  }
+
+  private fillTlb(mmuIdx: number, vaLo: number, vaHi: number, pa: number, prot: number): void {
+    if (prot & Prot.DEVICE) return;
+    const ppn = Math.floor(pa / PAGE_SIZE);
+    const wasm = this.bus.ramOffset(ppn * PAGE_SIZE);
+    if (wasm < 0 || this.bus.ramExtent(ppn * PAGE_SIZE) < PAGE_SIZE) return;
+    const index = ((vaLo >>> PAGE_BITS) | (vaHi << (32 - PAGE_BITS))) & (TLB_ENTRIES - 1);
+    const e = (this.base + S.TLB + mmuIdx * TLB_BYTES + index * TLB_ENTRY_SIZE) >> 2;
+    const tagLo = (vaLo & ~(PAGE_SIZE - 1)) >>> 0;
+    const canWrite = (prot & Prot.WRITE) !== 0 && !this.code.isCodePage(ppn);
+    this.u32[e] = (prot & Prot.READ) ? tagLo : 0xffffffff;
+    this.u32[e + 1] = (prot & Prot.READ) ? vaHi : 0xffffffff;
+    this.u32[e + 2] = canWrite ? tagLo : 0xffffffff;
+    this.u32[e + 3] = canWrite ? vaHi : 0xffffffff;
+    // addend: only the low 32 bits matter (generated code wraps va+addend to i32)
+    this.u32[e + 4] = (wasm - tagLo) >>> 0;
+    this.u32[e + 5] = 0;
+    this.tlbPhysPage[mmuIdx * TLB_ENTRIES + index] = ppn;
+  }
+
+  // ---- translation and access slow paths ---------------------------------------------
+
+  /**
+   * Translates a data access; on a fault takes the exception and returns -1.
+   * `el` is the privilege the access is checked at (0 for LDTR/STTR).
+   */
+  translateData(vaLo: number, vaHi: number, access: Access, el: number, info: number): number {
+    const x = this.xlat;
+    if (!this.mmu.translate(this, vaLo, vaHi, access, el, x, this.fault)) {
+      this.dataAbort(vaLo, vaHi, access === Access.Write, info);
+      return -1;
+    }
+    return x.pa;
+  }
+
+  /** Raises the data abort described by `this.fault` for the access at va. */
+  dataAbort(vaLo: number, vaHi: number, isWrite: boolean, info: number): void {
+    const f = this.fault;
+    const far = (BigInt(vaHi >>> 0) << 32n) | BigInt(vaLo >>> 0);
+    let iss = f.status | (isWrite ? 1 << 6 : 0);
+    if (info & MemInfo.ISV) {
+      iss |= (1 << 24) | ((info & 3) << 22) | ((info & MemInfo.SIGN) ? 1 << 21 : 0) |
+        (((info >>> MemInfo.RT_SHIFT) & 31) << 16) | ((info & MemInfo.SF) ? 1 << 15 : 0) | ((info & MemInfo.ACQ_REL) ? 1 << 14 : 0);
+    }
+    if (f.s1ptw) iss |= 1 << 7;
+    const target = f.stage2 ? 2 : this.syncTargetEl();
+    const ec = target === this.el ? Exception.DATA_ABORT_SAME : Exception.DATA_ABORT_LOWER;
+    if (f.stage2) this.setReg('HPFAR_EL2', BigInt(Math.floor(f.ipa / PAGE_SIZE)) << 4n);
+    this.syncException(ec, iss, false, far, target);
+  }
+
+  private alignmentFault(vaLo: number, vaHi: number, isWrite: boolean, info: number): number {
+    this.fault.status = FaultStatus.ALIGNMENT;
+    this.fault.stage2 = false;
+    this.fault.s1ptw = false;
+    this.dataAbort(vaLo, vaHi, isWrite, info);
+    return 1;
+  }
+
+  /** Slow path of a translated load: TLB refill, page-crossing, MMIO and faults. Value -> SCRATCH. */
+  helperLoad(vaLo: number, vaHi: number, info: number): number {
+    vaLo >>>= 0; vaHi >>>= 0;
+    this.stats.tlbMisses++;
+    const sizeLog2 = info & MemInfo.SIZE_MASK;
+    const size = 1 << sizeLog2;
+    if ((info & MemInfo.ALIGN_REQUIRED) && (vaLo & (size - 1))) return this.alignmentFault(vaLo, vaHi, false, info);
+    const scratch = this.base + S.SCRATCH;
+    const el = info & MemInfo.UNPRIV ? 0 : this.el;
+    if ((vaLo & (PAGE_SIZE - 1)) + size > PAGE_SIZE) {
+      // crosses a page: translate both pages before touching anything (precise faults)
+      const first = PAGE_SIZE - (vaLo & (PAGE_SIZE - 1));
+      const pa0 = this.translateData(vaLo, vaHi, Access.Read, el, info);
+      if (pa0 < 0) return 1;
+      const nextLo = (vaLo + first) >>> 0;
+      const nextHi = nextLo < vaLo ? (vaHi + 1) >>> 0 : vaHi;
+      const pa1 = this.translateData(nextLo, nextHi, Access.Read, el, info);
+      if (pa1 < 0) return 1;
+      const r0 = this.bus.ramOffset(pa0), r1 = this.bus.ramOffset(pa1);
+      if (r0 < 0 || r1 < 0) return this.externalAbort(vaLo, vaHi, false, info);
+      this.u8.copyWithin(scratch, r0, r0 + first);
+      this.u8.copyWithin(scratch + first, r1, r1 + size - first);
+    } else {
+      const pa = this.translateData(vaLo, vaHi, Access.Read, el, info);
+      if (pa < 0) return 1;
+      const prot = this.xlat.prot;
+      if ((prot & Prot.DEVICE) && (vaLo & (size - 1))) return this.alignmentFault(vaLo, vaHi, false, info);
+      const ram = this.bus.ramOffset(pa);
+      if (ram >= 0) {
+        this.fillTlb(info & MemInfo.UNPRIV ? MmuIdx.EL0 : this.mmuIdx, vaLo, vaHi, pa, prot);
+        this.u8.copyWithin(scratch, ram, ram + size);
+      } else {
+        if (size > 8) return this.externalAbort(vaLo, vaHi, false, info);
+        const r = this.mmioLoad(pa, size, scratch);
+        if (r !== 0) return r;
+      }
+    }
+    if (size <= 8) this.extendScratch(sizeLog2, (info & MemInfo.SIGN) !== 0);
+    return 0;
+  }
+
+  private extendScratch(sizeLog2: number, signed: boolean): void {
+    const i = (this.base + S.SCRATCH) >> 2;
+    if (sizeLog2 === 3) return;
+    let lo = this.u32[i];
+    if (sizeLog2 === 0) lo = signed ? (lo << 24) >> 24 : lo & 0xff;
+    else if (sizeLog2 === 1) lo = signed ? (lo << 16) >> 16 : lo & 0xffff;
+    else lo = signed ? lo | 0 : lo;
+    this.u32[i] = lo >>> 0;
+    this.u32[i + 1] = signed && lo < 0 ? 0xffffffff : 0;
+  }
+
+  private mmioLoad(pa: number, size: number, scratch: number): number {
+    const replay = this.takeReplay(pa, size, false);
+    if (replay) {
+      this.u32[scratch >> 2] = replay.lo; this.u32[(scratch >> 2) + 1] = replay.hi;
+      return 0;
+    }
+    const r = this.bus.mmioRead(this.index, pa, size, this.mmioOut);
+    if (r === MMIO_EXIT) {
+      this.stats.mmioExits++;
+      this.pendingExit = { kind: 'mmio', pa, size, isWrite: false, lo: 0, hi: 0 };
+      this.requestExit();
+      return 1;
+    }
+    this.u32[scratch >> 2] = this.mmioOut[0]; this.u32[(scratch >> 2) + 1] = this.mmioOut[1];
+    return 0;
+  }
+
+  /** Slow path of a translated store; value in SCRATCH. */
+  helperStore(vaLo: number, vaHi: number, info: number): number {
+    vaLo >>>= 0; vaHi >>>= 0;
+    this.stats.tlbMisses++;
+    const sizeLog2 = info & MemInfo.SIZE_MASK;
+    const size = 1 << sizeLog2;
+    if ((info & MemInfo.ALIGN_REQUIRED) && (vaLo & (size - 1))) return this.alignmentFault(vaLo, vaHi, true, info);
+    const scratch = this.base + S.SCRATCH;
+    const el = info & MemInfo.UNPRIV ? 0 : this.el;
+    if ((vaLo & (PAGE_SIZE - 1)) + size > PAGE_SIZE) {
+      const first = PAGE_SIZE - (vaLo & (PAGE_SIZE - 1));
+      const pa0 = this.translateData(vaLo, vaHi, Access.Write, el, info);
+      if (pa0 < 0) return 1;
+      const nextLo = (vaLo + first) >>> 0;
+      const nextHi = nextLo < vaLo ? (vaHi + 1) >>> 0 : vaHi;
+      const pa1 = this.translateData(nextLo, nextHi, Access.Write, el, info);
+      if (pa1 < 0) return 1;
+      const r0 = this.bus.ramOffset(pa0), r1 = this.bus.ramOffset(pa1);
+      if (r0 < 0 || r1 < 0) return this.externalAbort(vaLo, vaHi, true, info);
+      this.writeRam(pa0, r0, scratch, first);
+      this.writeRam(pa1, r1, scratch + first, size - first);
+      return 0;
+    }
+    this.clearExclusiveOnStore();
+    const pa = this.translateData(vaLo, vaHi, Access.Write, el, info);
+    if (pa < 0) return 1;
+    const prot = this.xlat.prot;
+    if ((prot & Prot.DEVICE) && (vaLo & (size - 1))) return this.alignmentFault(vaLo, vaHi, true, info);
+    const ram = this.bus.ramOffset(pa);
+    if (ram >= 0) {
+      this.writeRam(pa, ram, scratch, size);
+      this.fillTlb(info & MemInfo.UNPRIV ? MmuIdx.EL0 : this.mmuIdx, vaLo, vaHi, pa, prot);
+      return 0;
+    }
+    if (size > 8) return this.externalAbort(vaLo, vaHi, true, info);
+    const lo = this.u32[scratch >> 2], hi = this.u32[(scratch >> 2) + 1];
+    const replay = this.takeReplay(pa, size, true);
+    if (replay) return 0;
+    const r = this.bus.mmioWrite(this.index, pa, size, size === 8 ? lo : size === 4 ? lo : lo & ((1 << (size * 8)) - 1), size === 8 ? hi : 0);
+    if (r === MMIO_EXIT) {
+      this.stats.mmioExits++;
+      this.pendingExit = { kind: 'mmio', pa, size, isWrite: true, lo: size === 4 || size === 8 ? lo : lo & ((1 << (size * 8)) - 1), hi: size === 8 ? hi : 0 };
+      this.requestExit();
+      return 1;
+    }
+    return 0;
+  }
+
+  /** Stores by this CPU are visible to the exclusive-monitor value check; nothing to clear eagerly. */
+  private clearExclusiveOnStore(): void {}
+
+  /**
+   * STXR/STLXR/STXP slow path: the store happens only while the monitor is
+   * armed for this address and size and memory still holds the value the
+   * load-exclusive saw (the monitor is the vCPU's; stores by other vCPUs
+   * show up as a changed value). Writes the status (0 = stored) to SCRATCH+16.
+   * Value(s) to store in SCRATCH (8 bytes, or 16 for pairs).
+   */
+  helperStoreExclusive(vaLo: number, vaHi: number, info: number): number {
+    vaLo >>>= 0; vaHi >>>= 0;
+    const i = this.base >> 2;
+    const sizeLog2 = info & MemInfo.SIZE_MASK;
+    const size = 1 << sizeLog2;
+    if (vaLo & (size - 1)) return this.alignmentFault(vaLo, vaHi, true, info);
+    const statusWord = (this.base + S.SCRATCH + 16) >> 2;
+    const armed = this.i32[i + (S.EXCL_VALID >> 2)] !== 0 &&
+      this.u32[i + (S.EXCL_ADDR >> 2)] === vaLo && this.u32[i + (S.EXCL_ADDR >> 2) + 1] === vaHi &&
+      this.u32[i + (S.EXCL_SIZE >> 2)] === size;
+    // translate even when the monitor is not armed: a faulting STXR must fault (D1.12)
+    const pa = this.translateData(vaLo, vaHi, Access.Write, this.el, info);
+    if (pa < 0) return 1;
+    this.clearExclusive();
+    const ram = this.bus.ramOffset(pa);
+    if (!armed || ram < 0) { this.u32[statusWord] = 1; return 0; }
+    const cur = ram;
+    const saved = this.base + S.EXCL_VAL;
+    for (let k = 0; k < size; k++) {
+      if (this.u8[cur + k] !== this.u8[saved + k]) { this.u32[statusWord] = 1; return 0; }
+    }
+    this.writeRam(pa, ram, this.base + S.SCRATCH, size);
+    this.u32[statusWord] = 0;
+    return 0;
+  }
+
+  /** SYS/SYSL operations (TLBI, DC, IC, AT) registered by the system modules; others are UNDEFINED. */
+  helperSys(key: number, rt: number): number {
+    const op = this.sysOps.get(key);
+    if (!op) return this.undefinedSysreg(key, rt, false);
+    return op(this, rt);
+  }
+
+  /** FP/SIMD operations done in TypeScript, registered by the FP modules. */
+  fpOps: Array<(cpu: Cpu, regs: number) => number> = [];
+  helperFpOp(op: number, regs: number): number {
+    const fn = this.fpOps[op];
+    if (!fn) { this.pendingExit = { kind: 'internal', message: `unregistered FP operation ${op}` }; this.requestExit(); return 1; }
+    return fn(this, regs);
+  }
+
+  /** Last undefined instruction word (diagnostics). */
+  lastUndefinedInsn = 0;
+
+  /** Writes RAM, dropping translations made from the written page first (self-modifying code). */
+  private writeRam(pa: number, wasm: number, src: number, size: number): void {
+    const ppn = Math.floor(pa / PAGE_SIZE);
+    if (this.code.isCodePage(ppn)) this.code.invalidatePhysPage(ppn);
+    this.u8.copyWithin(wasm, src, src + size);
+  }
+
+  private externalAbort(vaLo: number, vaHi: number, isWrite: boolean, info: number): number {
+    this.fault.status = FaultStatus.SYNC_EXTERNAL;
+    this.fault.stage2 = false;
+    this.fault.s1ptw = false;
+    this.dataAbort(vaLo, vaHi, isWrite, info);
+    return 1;
+  }
+
+  /** The VMM completed the MMIO access of the last exit: it will be replayed by the instruction. */
+  completeMmio(lo: number, hi: number): void {
+    const e = this.pendingExit;
+    if (!e || e.kind !== 'mmio') return;
+    this.mmioReplay.push({ pa: e.pa, size: e.size, isWrite: e.isWrite, lo: lo >>> 0, hi: hi >>> 0 });
+    this.pendingExit = null;
+  }
+
+  private takeReplay(pa: number, size: number, isWrite: boolean) {
+    const r = this.mmioReplay[0];
+    if (!r) return undefined;
+    if (r.pa === pa && r.size === size && r.isWrite === isWrite) { this.mmioReplay.shift(); return r; }
+    this.mmioReplay.length = 0; // the guest did something else (e.g. took an interrupt): forget stale results
+    return undefined;
+  }
+
+  /** Translates an instruction fetch at PC; on a fault takes the prefetch abort and returns -1. */
+  translateFetch(pcLo: number, pcHi: number): number {
+    if (pcLo & 3) {
+      const far = (BigInt(pcHi) << 32n) | BigInt(pcLo);
+      this.syncException(Exception.PC_ALIGN, 0, false, far);
+      return -1;
+    }
+    if (!this.mmu.translate(this, pcLo, pcHi, Access.Exec, this.el, this.xlat, this.fault)) {
+      const f = this.fault;
+      const target = f.stage2 ? 2 : this.syncTargetEl();
+      const ec = target === this.el ? Exception.INSN_ABORT_SAME : Exception.INSN_ABORT_LOWER;
+      if (f.stage2) this.setReg('HPFAR_EL2', BigInt(Math.floor(f.ipa / PAGE_SIZE)) << 4n);
+      this.syncException(ec, f.status | (f.s1ptw ? 1 << 7 : 0), false, (BigInt(pcHi) << 32n) | BigInt(pcLo), target);
+      return -1;
+    }
+    const pa = this.xlat.pa;
+    if (this.bus.ramOffset(pa) < 0) {
+      const target = this.syncTargetEl();
+      const ec = target === this.el ? Exception.INSN_ABORT_SAME : Exception.INSN_ABORT_LOWER;
+      this.syncException(ec, FaultStatus.SYNC_EXTERNAL, false, (BigInt(pcHi) << 32n) | BigInt(pcLo), target);
+      return -1;
+    }
+    return pa;
+  }
+
+  // ---- system instructions ----------------------------------------------------------
+
+  /** Looks up a system register for MRS/MSR and checks the EL; raises UNDEFINED when not accessible. */
+  private sysregFor(key: number): SysregEntry | undefined {
+    const e = SYSREG_BY_KEY.get(key);
+    if (!e || this.el < e.minEl || (e.minEl === 2 && !this.hasEl2)) return undefined;
+    return e;
+  }
+
+  readSysreg(key: number): bigint | undefined {
+    const e = this.sysregFor(key);
+    if (!e) return undefined;
+    if (e.hook) {
+      const hook = this.sysregHooks.get(e.hook);
+      if (hook?.read) return hook.read(this, e);
+    }
+    return this.sysreg(e.slot);
+  }
+
+  helperMrs(key: number, rt: number): number {
+    const v = this.readSysreg(key);
+    if (v === undefined) return this.undefinedSysreg(key, rt, true);
+    this.setX(rt, v);
+    return 0;
+  }
+
+  helperMsr(key: number, rt: number): number {
+    const e = this.sysregFor(key);
+    if (!e || e.readonly) return this.undefinedSysreg(key, rt, false);
+    const v = this.x(rt);
+    const hook = e.hook ? this.sysregHooks.get(e.hook) : undefined;
+    if (hook?.write) { hook.write(this, e, v); return 0; }
+    const mask = e.writeMask ?? MASK64;
+    this.setSysregSlot(e.slot, (v & mask) | (this.sysreg(e.slot) & ~mask & MASK64));
+    if (hook?.after) hook.after(this, e, v);
+    return 0;
+  }
+
+  /** An MRS/MSR/SYS the CPU does not implement or forbids at this EL: Undefined Instruction. */
+  undefinedSysreg(key: number, rt: number, isRead: boolean): number {
+    this.lastUndefinedSysreg = `${isRead ? 'mrs' : 'msr'} ${SYSREG_BY_KEY.get(key)?.name ?? sysregKeyName(key)} x${rt}`;
+    this.syncException(Exception.UNKNOWN, 0);
+    return 1;
+  }
+  lastUndefinedSysreg = '';
+
+  /** MSR <pstatefield>, #imm: SPSel, DAIFSet, DAIFClr (PAN/UAO are not advertised). */
+  helperMsrImm(op1op2: number, imm: number): number {
+    const op1 = op1op2 >> 3, op2 = op1op2 & 7;
+    if (op1 === 0 && op2 === 5) { // SPSel
+      if (this.el === 0) return this.undefinedSysreg(0, 31, false);
+      this.setElSp(this.el, imm & 1);
+      return 0;
+    }
+    if (op1 === 3 && (op2 === 6 || op2 === 7)) { // DAIFSet / DAIFClr
+      if (this.el === 0 && !(this.sysregLo(slotOf('SCTLR_EL1')) & (1 << 9))) { // SCTLR_EL1.UMA
+        this.syncException(Exception.SYSREG, 0);
+        return 1;
+      }
+      if (op2 === 6) this.daif |= imm; else this.daif &= ~imm;
+      this.interruptStateChanged();
+      return 0;
+    }
+    return this.undefinedSysreg(0, 31, false);
+  }
+
+  helperEret(): number {
+    if (this.el === 0) { this.syncException(Exception.UNKNOWN, 0); return 1; }
+    const el = this.el;
+    const spsr = Number(this.sysreg(Cpu.SPSR[el]) & 0xffffffffn);
+    const elr = this.sysreg(Cpu.ELR[el]);
+    this.clearExclusive();
+    this.restorePstate(spsr);
+    this.pc = elr;
+    this.interruptStateChanged();
+    return 1;
+  }
+
+  /** WFI/WFE/SEV/SEVL/YIELD/NOP hints (CRm:op2 value). Returns non-zero when the block must end. */
+  helperHint(hint: number): number {
+    switch (hint) {
+      case 2: // WFE
+        if (this.eventRegister) { this.eventRegister = false; return 0; }
+        return this.waitForInterrupt();
+      case 3: // WFI
+        return this.waitForInterrupt();
+      case 4: // SEV: wake every PE (the VM propagates it)
+        this.onSev?.();
+        return 0;
+      case 5: // SEVL
+        this.eventRegister = true;
+        return 0;
+      default:
+        return 0;
+    }
+  }
+  onSev?: () => void;
+
+  private waitForInterrupt(): number {
+    // WFI/WFE trapping to EL2 (HCR_EL2.TWI/TWE) is handled by the virtualization module's hint hook
+    if (this.interruptPending()) return 0;
+    this.pc = this.pc + 4n;
+    this.halted = true;
+    this.requestExit();
+    return 1;
+  }
+
+  // ---- running ------------------------------------------------------------------------
+
+  /**
+   * Runs up to `budget` instructions (block granularity). Returns why it
+   * stopped; the caller (the hypervisor layer) handles exits and resumes.
+   */
+  run(budget: number): CpuStop {
+    if (!this.powered) return { reason: 'off' };
+    this.budget = budget;
+    for (;;) {
+      if (this.pendingExit) return { reason: 'exit' };
+      if (this.halted) {
+        if (!this.interruptPending()) return { reason: 'halted' };
+        this.halted = false;
+      }
+      this.clearExitRequest();
+      this.checkInterrupts();
+      const r = this.code.dispatch(this.base);
+      if (r === 3 /* jump cache miss */) {
+        this.code.fillJumpCache(this);
+        continue;
+      }
+      if (r === 2 /* budget */) return { reason: 'budget' };
+      // exit requested: loop to look at why
+      if (this.budget <= 0) return { reason: 'budget' };
+    }
+  }
+
+  /** Instructions executed in the last `run` (approximate at block granularity). */
+  executed(budget: number): number { return budget - this.budget; }
+}
+
+/** Side effects of a system register access. */
+export interface SysregHook {
+  read?: (cpu: Cpu, e: SysregEntry) => bigint;
+  /** Replaces the plain store. */
+  write?: (cpu: Cpu, e: SysregEntry, v: bigint) => void;
+  /** Runs after the plain (masked) store. */
+  after?: (cpu: Cpu, e: SysregEntry, v: bigint) => void;
+}

@@ -1,0 +1,233 @@
+// The translation cache and dispatcher. Blocks are translated to wasm
+// functions on first execution and entered in a shared funcref table; a
+// small hand-assembled wasm dispatcher loops over a per-vCPU jump cache
+// (virtual PC + context -> table slot) and calls blocks with
+// call_indirect, so control stays inside WebAssembly until a miss, an exit
+// request or the end of the time slice.
+
+import { FunctionBuilder, ModuleBuilder, Op, ValType, type FuncType } from './wasm/emitter';
+import { HELPER_TYPES, type HelperImpls, type HelperName } from './helpers';
+import { JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
+import { Translator } from './translator';
+import type { Decoder } from './decode';
+import type { Cpu, CodeCacheHooks } from './cpu';
+
+const BLOCK_TYPE: FuncType = { params: [ValType.I32], results: [] };
+const MAX_BLOCK_INSNS = 128;
+
+interface Block {
+  pc: bigint;
+  pa: number;
+  flags: number;
+  slot: number;
+  ppn: number;
+}
+
+function jcIndex(pcLo: number): number {
+  return ((pcLo >>> 2) ^ (pcLo >>> 14)) & (JC_ENTRIES - 1);
+}
+
+export class CodeCache implements CodeCacheHooks {
+  readonly table: WebAssembly.Table;
+  readonly dispatch: (base: number) => number;
+  private readonly cpus: Cpu[] = [];
+  private readonly byPc = new Map<bigint, Block[]>();
+  private readonly byPage = new Map<number, Block[]>();
+  private readonly freeSlots: number[] = [];
+  private readonly helperImports: Record<string, (...a: number[]) => number | void>;
+  readonly stats = { translated: 0, invalidated: 0, wasmBytes: 0, translateMs: 0 };
+  /** When set, called with each translated block (for debugging: --trace-blocks). */
+  onTranslate?: (pc: bigint, insns: number) => void;
+
+  constructor(private readonly memory: WebAssembly.Memory, private readonly decoder: Decoder, helpers: HelperImpls) {
+    this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
+    for (let i = 1023; i >= 1; i--) this.freeSlots.push(i); // slot 0 stays empty
+    this.helperImports = helpers as unknown as Record<string, (...a: number[]) => number | void>;
+    this.dispatch = this.buildDispatcher();
+  }
+
+  attach(cpu: Cpu): void {
+    this.cpus[cpu.index] = cpu;
+    cpu.code = this;
+    cpu.flushJumpCache();
+  }
+
+  /** Resolves the vCPU from the base address helpers receive. */
+  cpuAt(base: number): Cpu {
+    return this.cpus[(base - VCPU_AREA_BASE) / VCPU_STRIDE];
+  }
+
+  private buildDispatcher(): (base: number) => number {
+    const mb = new ModuleBuilder({ importTable: true });
+    const f = new FunctionBuilder(1);
+    const cpu = 0;
+    const pc = f.local(ValType.I64);
+    const entry = f.local(ValType.I32);
+    const blockType = mb.typeIndex(BLOCK_TYPE);
+    f.loop();
+    // exit requested?
+    f.get(cpu).mem(Op.i32_load, S.EXIT_REQUEST, 2).if().i32(DispatchResult.ExitRequested).ret().end();
+    // out of budget?
+    f.get(cpu).mem(Op.i32_load, S.BUDGET, 2).i32(0).op(Op.i32_le_s).if().i32(DispatchResult.BudgetExhausted).ret().end();
+    // jump cache lookup
+    f.get(cpu).mem(Op.i64_load, S.PC, 3).set(pc);
+    f.get(pc).op(Op.i32_wrap_i64).i32(2).op(Op.i32_shr_u)
+      .get(pc).op(Op.i32_wrap_i64).i32(14).op(Op.i32_shr_u).op(Op.i32_xor)
+      .i32(JC_ENTRIES - 1).op(Op.i32_and).i32(Math.log2(JC_ENTRY_SIZE)).op(Op.i32_shl)
+      .get(cpu).op(Op.i32_add).set(entry);
+    f.get(entry).mem(Op.i64_load, JC_OFFSET, 3).get(pc).op(Op.i64_ne)
+      .get(entry).mem(Op.i32_load, JC_OFFSET + 12, 2).get(cpu).mem(Op.i32_load, S.TB_FLAGS, 2).op(Op.i32_ne)
+      .op(Op.i32_or).if().i32(DispatchResult.JumpCacheMiss).ret().end();
+    f.get(cpu).get(entry).mem(Op.i32_load, JC_OFFSET + 8, 2).callIndirect(blockType);
+    f.br(0);
+    f.end();
+    f.op(Op.unreachable);
+    mb.addFunction({ params: [ValType.I32], results: [ValType.I32] }, f);
+    const mod = new WebAssembly.Module(mb.encode());
+    const inst = new WebAssembly.Instance(mod, { env: { memory: this.memory, table: this.table } });
+    return inst.exports.f0 as (base: number) => number;
+  }
+
+  isCodePage(ppn: number): boolean {
+    return this.byPage.has(ppn);
+  }
+
+  fillJumpCache(cpu: Cpu): void {
+    const pcLo = cpu.u32[(cpu.base + S.PC) >> 2];
+    const pcHi = cpu.u32[(cpu.base + S.PC + 4) >> 2];
+    const pa = cpu.translateFetch(pcLo, pcHi);
+    if (pa < 0) return; // prefetch abort taken: PC now points at the vector
+    const pc = cpu.pc;
+    const flags = cpu.tbFlags;
+    let block = this.byPc.get(pc)?.find(b => b.flags === flags && b.pa === pa);
+    if (!block) block = this.translate(cpu, pc, pa, flags);
+    if (!block) return;
+    const e = (cpu.base + JC_OFFSET + jcIndex(pcLo) * JC_ENTRY_SIZE) >> 2;
+    cpu.u32[e] = pcLo;
+    cpu.u32[e + 1] = pcHi;
+    cpu.u32[e + 2] = block.slot;
+    cpu.u32[e + 3] = flags;
+  }
+
+  private translate(cpu: Cpu, pc: bigint, pa: number, flags: number): Block | undefined {
+    const started = performance.now();
+    const el = (flags >> TbFlags.EL_SHIFT) & 3;
+    const mmuIdx = (flags >> TbFlags.MMU_IDX_SHIFT) & 3;
+    const mb = new ModuleBuilder();
+    const t = new Translator({ el, mmuIdx, tbFlags: flags }, (name: HelperName) => mb.importFunction('h', name, HELPER_TYPES[name]));
+    const ram = cpu.bus.ramOffset(pa);
+    const ppn = Math.floor(pa / PAGE_SIZE);
+    const maxInsns = Math.min(MAX_BLOCK_INSNS, (PAGE_SIZE - (pa % PAGE_SIZE)) / 4);
+    t.begin();
+    let ended = false;
+    try {
+      for (let n = 0; n < maxInsns && !ended; n++) {
+        const insn = cpu.u32[(ram + n * 4) >> 2];
+        t.pc = pc + BigInt(n * 4);
+        t.insn = insn;
+        t.count++;
+        const d = this.decoder.decode(insn);
+        ended = d ? d.enc.translate(t, d.fields) === true : t.undefinedInstruction();
+      }
+    } catch (err) {
+      cpu.pendingExit = { kind: 'internal', message: `translating ${t.insn.toString(16).padStart(8, '0')} at 0x${t.pc.toString(16)}: ${(err as Error).message}` };
+      cpu.requestExit();
+      return undefined;
+    }
+    if (!ended) t.jumpTo(t.pc + 4n);
+    t.finish();
+    mb.addFunction(BLOCK_TYPE, t.fb);
+    const bytes = mb.encode();
+    let fn: WebAssembly.ExportValue;
+    try {
+      const mod = new WebAssembly.Module(bytes);
+      fn = new WebAssembly.Instance(mod, { env: { memory: this.memory }, h: this.helperImports }).exports.f0;
+    } catch (err) {
+      cpu.pendingExit = { kind: 'internal', message: `block at 0x${pc.toString(16)} did not compile: ${(err as Error).message}` };
+      cpu.requestExit();
+      return undefined;
+    }
+    const slot = this.allocSlot();
+    this.table.set(slot, fn);
+    const block: Block = { pc, pa, flags, slot, ppn };
+    let list = this.byPc.get(pc);
+    if (!list) this.byPc.set(pc, (list = []));
+    list.push(block);
+    let pageList = this.byPage.get(ppn);
+    if (!pageList) {
+      this.byPage.set(ppn, (pageList = []));
+      for (const c of this.cpus) c?.protectCodePage(ppn);
+    }
+    pageList.push(block);
+    this.stats.translated++;
+    this.stats.wasmBytes += bytes.length;
+    this.stats.translateMs += performance.now() - started;
+    cpu.stats.blocksTranslated++;
+    this.onTranslate?.(pc, t.count);
+    return block;
+  }
+
+  private allocSlot(): number {
+    if (this.freeSlots.length === 0) {
+      const old = this.table.length;
+      this.table.grow(old);
+      for (let i = old * 2 - 1; i >= old; i--) this.freeSlots.push(i);
+    }
+    return this.freeSlots.pop()!;
+  }
+
+  invalidatePhysPage(ppn: number): void {
+    const blocks = this.byPage.get(ppn);
+    if (!blocks) return;
+    this.byPage.delete(ppn);
+    for (const b of blocks) {
+      const list = this.byPc.get(b.pc);
+      if (list) {
+        const i = list.indexOf(b);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.byPc.delete(b.pc);
+      }
+      const pcLo = Number(b.pc & 0xffffffffn);
+      for (const c of this.cpus) {
+        if (!c) continue;
+        const e = (c.base + JC_OFFSET + jcIndex(pcLo) * JC_ENTRY_SIZE) >> 2;
+        if (c.u32[e + 2] === b.slot) { c.u32[e] = 0xffffffff; c.u32[e + 1] = 0xffffffff; }
+      }
+      this.table.set(b.slot, null);
+      this.freeSlots.push(b.slot);
+      this.stats.invalidated++;
+    }
+  }
+
+  /** Drops every translation (e.g. on reset). */
+  invalidateAll(): void {
+    for (const ppn of [...this.byPage.keys()]) this.invalidatePhysPage(ppn);
+  }
+}
+
+/** Builds the helper import object that routes each call to the right vCPU. */
+export function makeHelpers(cache: () => CodeCache): HelperImpls {
+  const at = (base: number) => cache().cpuAt(base);
+  const impls: Partial<HelperImpls> = {
+    load: (base, lo, hi, info) => at(base).helperLoad(lo, hi, info),
+    store: (base, lo, hi, info) => at(base).helperStore(lo, hi, info),
+    exception: (base, ec, iss) => { const c = at(base); c.syncException(ec, iss, isCallClass(ec)); },
+    undefined: (base, insn) => { const c = at(base); c.lastUndefinedInsn = insn >>> 0; c.syncException(0, 0); },
+    mrs: (base, key, rt) => at(base).helperMrs(key, rt),
+    msr: (base, key, rt) => at(base).helperMsr(key, rt),
+    msrImm: (base, sel, imm) => at(base).helperMsrImm(sel, imm),
+    sys: (base, key, rt) => at(base).helperSys(key, rt),
+    eret: base => at(base).helperEret(),
+    hint: (base, hint) => at(base).helperHint(hint),
+    barrier: () => 0,
+    storeExclusive: (base, lo, hi, info) => at(base).helperStoreExclusive(lo, hi, info),
+    fpOp: (base, op, regs) => at(base).helperFpOp(op, regs),
+    trace: () => {},
+  };
+  return impls as HelperImpls;
+}
+
+/** SVC/HVC/SMC return to the next instruction; every other synchronous exception to the faulting one. */
+function isCallClass(ec: number): boolean {
+  return ec === 0x15 || ec === 0x16 || ec === 0x17;
+}

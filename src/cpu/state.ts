@@ -1,0 +1,86 @@
+// Layout of the WebAssembly.Memory shared by translated code, TypeScript
+// helpers and device models. Everything the generated code touches on the
+// hot path (registers, flags, FP/SIMD registers, the soft-TLB and the jump
+// cache) lives at fixed offsets from a per-vCPU base address, so one
+// translation serves every vCPU: the base is the block function's argument.
+
+/** Page size of the soft-TLB (the smallest translation granule). */
+export const PAGE_BITS = 12;
+export const PAGE_SIZE = 1 << PAGE_BITS;
+
+export const MAX_VCPUS = 8;
+/** Where the per-vCPU areas start in wasm memory (page 0 stays unused to catch stray accesses). */
+export const VCPU_AREA_BASE = 0x10000;
+export const VCPU_STRIDE = 0x80000;
+/** Wasm address of guest RAM's first byte; everything below is emulator state. */
+export const GUEST_RAM_WASM_BASE = 0x0100_0000;
+
+export function vcpuBase(index: number): number {
+  return VCPU_AREA_BASE + index * VCPU_STRIDE;
+}
+
+/** Offsets inside one vCPU area. */
+export const S = {
+  /** X0..X30 at 8*n; slot 31 holds the current stack pointer (SP_ELx selected by EL and SPSel). */
+  X: 0x000,
+  SP: 0x0f8,
+  PC: 0x100,
+  /** Condition flags, each an i32 holding 0 or 1. */
+  NF: 0x108,
+  ZF: 0x10c,
+  CF: 0x110,
+  VF: 0x114,
+  /** Instructions left in the current time slice; blocks subtract their length. */
+  BUDGET: 0x118,
+  /** Non-zero asks the dispatcher to return to TypeScript after the current block. */
+  EXIT_REQUEST: 0x11c,
+  /** Translation context of the running code (see TbFlags); part of the jump-cache key. */
+  TB_FLAGS: 0x120,
+  /** Exclusive monitor: armed flag, address, access size in bytes, and the loaded data. */
+  EXCL_VALID: 0x124,
+  EXCL_ADDR: 0x128,
+  EXCL_SIZE: 0x130,
+  EXCL_VAL: 0x138,
+  EXCL_VAL2: 0x140,
+  /** Scratch for values passed between generated code and helpers without BigInt. */
+  SCRATCH: 0x180, // 64 bytes
+  /** V0..V31, 16 bytes each, little-endian lanes. */
+  V: 0x200,
+  FPCR: 0x400,
+  FPSR: 0x404,
+  /** System registers, 8 bytes per slot (slot numbers in cpu/sysregs.ts). */
+  SYSREGS: 0x800, // 256 slots
+  /** Soft-TLB: TLB_MMU_IDX_COUNT arrays of TLB_ENTRIES entries. */
+  TLB: 0x1000,
+} as const;
+
+export const TLB_ENTRIES = 1024;
+export const TLB_ENTRY_SIZE = 32;
+/** Entry fields: the page tag for reads, the page tag for writes, and the addend from VA to wasm address. */
+export const TLBE = { READ: 0, WRITE: 8, ADDEND: 16 } as const;
+/** One soft-TLB per translation regime/privilege the code may run in. */
+export const enum MmuIdx { EL0 = 0, EL1 = 1, EL2 = 2, EL0_EL2 = 3 }
+export const TLB_MMU_IDX_COUNT = 4;
+export const TLB_BYTES = TLB_ENTRIES * TLB_ENTRY_SIZE;
+
+/** Jump cache: virtual PC + context -> function table index. */
+export const JC_OFFSET = S.TLB + TLB_MMU_IDX_COUNT * TLB_BYTES;
+export const JC_ENTRIES = 4096;
+export const JC_ENTRY_SIZE = 16; // pc:i64, table index:i32, tb flags:i32
+export const VCPU_AREA_END = JC_OFFSET + JC_ENTRIES * JC_ENTRY_SIZE;
+
+if (VCPU_AREA_END > VCPU_STRIDE) throw new Error('vCPU area overflows its stride');
+if (VCPU_AREA_BASE + MAX_VCPUS * VCPU_STRIDE > GUEST_RAM_WASM_BASE) throw new Error('vCPU areas overlap guest RAM');
+
+/**
+ * Translation context bits. A block is translated for one context and the
+ * jump cache only hands it out when the running context matches.
+ */
+export const TbFlags = {
+  EL_SHIFT: 0, // bits 1:0 current exception level
+  MMU_IDX_SHIFT: 2, // bits 3:2 soft-TLB used by loads/stores
+  SP_SEL: 1 << 4, // PSTATE.SP
+} as const;
+
+/** Why the dispatcher returned to TypeScript. */
+export const enum DispatchResult { ExitRequested = 1, BudgetExhausted = 2, JumpCacheMiss = 3 }

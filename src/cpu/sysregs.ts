@@ -1,0 +1,155 @@
+// System registers as one declarative table: encoding, the lowest EL that
+// may access it, its reset value and storage slot. Values live in the vCPU
+// area of wasm memory (S.SYSREGS + 8*slot) so TypeScript reads them as two
+// 32-bit halves and translated code can read plain ones directly.
+//
+// Registers whose reads or writes have side effects (PSTATE views, timers,
+// GIC CPU interface, TLB-affecting control registers) name a `read`/`write`
+// hook in the CPU that owns them instead of (or besides) a slot.
+
+/** op0:op1:CRn:CRm:op2 packed as in the MRS/MSR encoding bits 20:5. */
+export function sysregKey(op0: number, op1: number, crn: number, crm: number, op2: number): number {
+  return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
+}
+
+export function sysregKeyName(key: number): string {
+  return `S${key >> 14}_${(key >> 11) & 7}_C${(key >> 7) & 15}_C${(key >> 3) & 15}_${key & 7}`;
+}
+
+export interface SysregDef {
+  name: string;
+  enc: [number, number, number, number, number];
+  /** Lowest exception level allowed to access it (0 for EL0-accessible ones). */
+  minEl: number;
+  /** Reset value as a bigint (ignored for registers without storage). */
+  reset?: bigint;
+  readonly?: boolean;
+  /** Bits software may change; others keep their reset value (RES0/RES1). */
+  writeMask?: bigint;
+  /** Name of a hook implemented by the CPU for reads / writes with side effects. */
+  hook?: string;
+}
+
+export const SYSREGS: SysregDef[] = [
+  // Identification. MIDR: Cortex-A57 r1p3 (the CPU QEMU models for `-cpu cortex-a57`).
+  { name: 'MIDR_EL1', enc: [3, 0, 0, 0, 0], minEl: 1, reset: 0x411fd073n, readonly: true },
+  { name: 'MPIDR_EL1', enc: [3, 0, 0, 0, 5], minEl: 1, readonly: true, hook: 'mpidr' },
+  { name: 'REVIDR_EL1', enc: [3, 0, 0, 0, 6], minEl: 1, reset: 0n, readonly: true },
+  { name: 'ID_AA64PFR0_EL1', enc: [3, 0, 0, 4, 0], minEl: 1, readonly: true, hook: 'idAa64pfr0' },
+  { name: 'ID_AA64PFR1_EL1', enc: [3, 0, 0, 4, 1], minEl: 1, reset: 0n, readonly: true },
+  { name: 'ID_AA64DFR0_EL1', enc: [3, 0, 0, 5, 0], minEl: 1, reset: 0x10305106n, readonly: true },
+  { name: 'ID_AA64DFR1_EL1', enc: [3, 0, 0, 5, 1], minEl: 1, reset: 0n, readonly: true },
+  { name: 'ID_AA64AFR0_EL1', enc: [3, 0, 0, 5, 4], minEl: 1, reset: 0n, readonly: true },
+  { name: 'ID_AA64AFR1_EL1', enc: [3, 0, 0, 5, 5], minEl: 1, reset: 0n, readonly: true },
+  // ISAR0 advertises only what the translator implements; FP/SIMD work extends it (AES/SHA/CRC32).
+  { name: 'ID_AA64ISAR0_EL1', enc: [3, 0, 0, 6, 0], minEl: 1, reset: 0n, readonly: true, hook: 'idAa64isar0' },
+  { name: 'ID_AA64ISAR1_EL1', enc: [3, 0, 0, 6, 1], minEl: 1, reset: 0n, readonly: true },
+  // 44-bit PA (PARange=4), 16-bit ASIDs, 4K/16K/64K granules, no mixed endian.
+  { name: 'ID_AA64MMFR0_EL1', enc: [3, 0, 0, 7, 0], minEl: 1, reset: 0x0000000000101024n, readonly: true, hook: 'idAa64mmfr0' },
+  { name: 'ID_AA64MMFR1_EL1', enc: [3, 0, 0, 7, 1], minEl: 1, reset: 0n, readonly: true },
+  { name: 'ID_AA64MMFR2_EL1', enc: [3, 0, 0, 7, 2], minEl: 1, reset: 0n, readonly: true },
+  { name: 'CTR_EL0', enc: [3, 3, 0, 0, 1], minEl: 0, reset: 0x8444c004n, readonly: true },
+  { name: 'DCZID_EL0', enc: [3, 3, 0, 0, 7], minEl: 0, reset: 0x4n, readonly: true },
+  { name: 'CLIDR_EL1', enc: [3, 1, 0, 0, 1], minEl: 1, reset: 0x0a200023n, readonly: true },
+  { name: 'CCSIDR_EL1', enc: [3, 1, 0, 0, 0], minEl: 1, reset: 0x700fe01an, readonly: true },
+  { name: 'CSSELR_EL1', enc: [3, 2, 0, 0, 0], minEl: 1, reset: 0n, writeMask: 0xfn },
+  { name: 'VPIDR_EL2', enc: [3, 4, 0, 0, 0], minEl: 2, reset: 0x411fd073n },
+  { name: 'VMPIDR_EL2', enc: [3, 4, 0, 0, 5], minEl: 2, hook: 'vmpidr' },
+
+  // Control
+  { name: 'SCTLR_EL1', enc: [3, 0, 1, 0, 0], minEl: 1, reset: 0x30d00800n, hook: 'sctlr' },
+  { name: 'ACTLR_EL1', enc: [3, 0, 1, 0, 1], minEl: 1, reset: 0n },
+  { name: 'CPACR_EL1', enc: [3, 0, 1, 0, 2], minEl: 1, reset: 0n, writeMask: 0x30300000n },
+  { name: 'SCTLR_EL2', enc: [3, 4, 1, 0, 0], minEl: 2, reset: 0x30c50838n, hook: 'sctlr' },
+  { name: 'ACTLR_EL2', enc: [3, 4, 1, 0, 1], minEl: 2, reset: 0n },
+  { name: 'HCR_EL2', enc: [3, 4, 1, 1, 0], minEl: 2, reset: 0n, hook: 'hcr' },
+  { name: 'MDCR_EL2', enc: [3, 4, 1, 1, 1], minEl: 2, reset: 0n },
+  { name: 'CPTR_EL2', enc: [3, 4, 1, 1, 2], minEl: 2, reset: 0x33ffn },
+  { name: 'HSTR_EL2', enc: [3, 4, 1, 1, 3], minEl: 2, reset: 0n },
+  { name: 'HACR_EL2', enc: [3, 4, 1, 1, 7], minEl: 2, reset: 0n },
+
+  // Translation
+  { name: 'TTBR0_EL1', enc: [3, 0, 2, 0, 0], minEl: 1, reset: 0n, hook: 'ttbr' },
+  { name: 'TTBR1_EL1', enc: [3, 0, 2, 0, 1], minEl: 1, reset: 0n, hook: 'ttbr' },
+  { name: 'TCR_EL1', enc: [3, 0, 2, 0, 2], minEl: 1, reset: 0n, hook: 'ttbr' },
+  { name: 'TTBR0_EL2', enc: [3, 4, 2, 0, 0], minEl: 2, reset: 0n, hook: 'ttbr' },
+  { name: 'TCR_EL2', enc: [3, 4, 2, 0, 2], minEl: 2, reset: 0n, hook: 'ttbr' },
+  { name: 'VTTBR_EL2', enc: [3, 4, 2, 1, 0], minEl: 2, reset: 0n, hook: 'ttbr' },
+  { name: 'VTCR_EL2', enc: [3, 4, 2, 1, 2], minEl: 2, reset: 0n, hook: 'ttbr' },
+  { name: 'MAIR_EL1', enc: [3, 0, 10, 2, 0], minEl: 1, reset: 0n, hook: 'ttbr' },
+  { name: 'AMAIR_EL1', enc: [3, 0, 10, 3, 0], minEl: 1, reset: 0n },
+  { name: 'MAIR_EL2', enc: [3, 4, 10, 2, 0], minEl: 2, reset: 0n, hook: 'ttbr' },
+  { name: 'AMAIR_EL2', enc: [3, 4, 10, 3, 0], minEl: 2, reset: 0n },
+  { name: 'PAR_EL1', enc: [3, 0, 7, 4, 0], minEl: 1, reset: 0n },
+  { name: 'CONTEXTIDR_EL1', enc: [3, 0, 13, 0, 1], minEl: 1, reset: 0n, writeMask: 0xffffffffn },
+
+  // Exception handling
+  { name: 'SPSR_EL1', enc: [3, 0, 4, 0, 0], minEl: 1, reset: 0n },
+  { name: 'ELR_EL1', enc: [3, 0, 4, 0, 1], minEl: 1, reset: 0n },
+  { name: 'SP_EL0', enc: [3, 0, 4, 1, 0], minEl: 1, reset: 0n, hook: 'spEl0' },
+  { name: 'SPSR_EL2', enc: [3, 4, 4, 0, 0], minEl: 2, reset: 0n },
+  { name: 'ELR_EL2', enc: [3, 4, 4, 0, 1], minEl: 2, reset: 0n },
+  { name: 'SP_EL1', enc: [3, 4, 4, 1, 0], minEl: 2, reset: 0n, hook: 'spEl1' },
+  { name: 'SP_EL2', enc: [3, 6, 4, 1, 0], minEl: 3, reset: 0n },
+  { name: 'SPSR_IRQ', enc: [3, 4, 4, 3, 0], minEl: 2, reset: 0n },
+  { name: 'SPSR_ABT', enc: [3, 4, 4, 3, 1], minEl: 2, reset: 0n },
+  { name: 'SPSR_UND', enc: [3, 4, 4, 3, 2], minEl: 2, reset: 0n },
+  { name: 'SPSR_FIQ', enc: [3, 4, 4, 3, 3], minEl: 2, reset: 0n },
+  { name: 'ESR_EL1', enc: [3, 0, 5, 2, 0], minEl: 1, reset: 0n },
+  { name: 'ESR_EL2', enc: [3, 4, 5, 2, 0], minEl: 2, reset: 0n },
+  { name: 'AFSR0_EL1', enc: [3, 0, 5, 1, 0], minEl: 1, reset: 0n },
+  { name: 'AFSR1_EL1', enc: [3, 0, 5, 1, 1], minEl: 1, reset: 0n },
+  { name: 'AFSR0_EL2', enc: [3, 4, 5, 1, 0], minEl: 2, reset: 0n },
+  { name: 'AFSR1_EL2', enc: [3, 4, 5, 1, 1], minEl: 2, reset: 0n },
+  { name: 'FAR_EL1', enc: [3, 0, 6, 0, 0], minEl: 1, reset: 0n },
+  { name: 'FAR_EL2', enc: [3, 4, 6, 0, 0], minEl: 2, reset: 0n },
+  { name: 'HPFAR_EL2', enc: [3, 4, 6, 0, 4], minEl: 2, reset: 0n },
+  { name: 'VBAR_EL1', enc: [3, 0, 12, 0, 0], minEl: 1, reset: 0n, writeMask: ~0x7ffn & 0xffffffffffffffffn },
+  { name: 'VBAR_EL2', enc: [3, 4, 12, 0, 0], minEl: 2, reset: 0n, writeMask: ~0x7ffn & 0xffffffffffffffffn },
+  { name: 'ISR_EL1', enc: [3, 0, 12, 1, 0], minEl: 1, readonly: true, hook: 'isr' },
+
+  // Thread IDs
+  { name: 'TPIDR_EL0', enc: [3, 3, 13, 0, 2], minEl: 0, reset: 0n },
+  { name: 'TPIDRRO_EL0', enc: [3, 3, 13, 0, 3], minEl: 0, reset: 0n, hook: 'tpidrro' },
+  { name: 'TPIDR_EL1', enc: [3, 0, 13, 0, 4], minEl: 1, reset: 0n },
+  { name: 'TPIDR_EL2', enc: [3, 4, 13, 0, 2], minEl: 2, reset: 0n },
+
+  // PSTATE views
+  { name: 'NZCV', enc: [3, 3, 4, 2, 0], minEl: 0, hook: 'nzcv' },
+  { name: 'DAIF', enc: [3, 3, 4, 2, 1], minEl: 0, hook: 'daif' },
+  { name: 'CurrentEL', enc: [3, 0, 4, 2, 2], minEl: 1, readonly: true, hook: 'currentEl' },
+  { name: 'SPSel', enc: [3, 0, 4, 2, 0], minEl: 1, hook: 'spSel' },
+  { name: 'FPCR', enc: [3, 3, 4, 4, 0], minEl: 0, hook: 'fpcr' },
+  { name: 'FPSR', enc: [3, 3, 4, 4, 1], minEl: 0, hook: 'fpsr' },
+
+  // Debug (accepted and stored; no debug events are generated)
+  { name: 'MDSCR_EL1', enc: [2, 0, 0, 2, 2], minEl: 1, reset: 0n },
+  { name: 'OSLAR_EL1', enc: [2, 0, 1, 0, 4], minEl: 1, reset: 0n },
+  { name: 'OSLSR_EL1', enc: [2, 0, 1, 1, 4], minEl: 1, reset: 0xan, readonly: true },
+  { name: 'OSDLR_EL1', enc: [2, 0, 1, 3, 4], minEl: 1, reset: 0n },
+  { name: 'MDCCINT_EL1', enc: [2, 0, 0, 2, 0], minEl: 1, reset: 0n },
+  { name: 'DBGCLAIMCLR_EL1', enc: [2, 0, 7, 9, 6], minEl: 1, reset: 0n },
+  { name: 'DBGCLAIMSET_EL1', enc: [2, 0, 7, 8, 6], minEl: 1, reset: 0n },
+];
+
+/** Decoded table: key -> definition and storage slot. */
+export interface SysregEntry extends SysregDef { key: number; slot: number }
+
+export const SYSREG_BY_KEY = new Map<number, SysregEntry>();
+export const SYSREG_BY_NAME = new Map<string, SysregEntry>();
+
+SYSREGS.forEach((def, slot) => {
+  const key = sysregKey(...def.enc);
+  if (SYSREG_BY_KEY.has(key)) throw new Error(`duplicate system register encoding ${def.name}`);
+  const entry = { ...def, key, slot };
+  SYSREG_BY_KEY.set(key, entry);
+  SYSREG_BY_NAME.set(def.name, entry);
+});
+if (SYSREGS.length > 256) throw new Error('system register slots overflow');
+
+/** Storage slot of a named register (throws for a typo at start-up, not at run time). */
+export function slotOf(name: string): number {
+  const e = SYSREG_BY_NAME.get(name);
+  if (!e) throw new Error(`unknown system register ${name}`);
+  return e.slot;
+}

@@ -1,0 +1,345 @@
+// Translation of one A64 basic block into one WebAssembly function
+// `(param $cpu i32)`. Instruction rows (cpu/a64/*.ts) call the methods here
+// to read and write architectural state; this class owns the state layout,
+// the inline soft-TLB lookup and the conventions for ending a block.
+
+import { FunctionBuilder, Op, OpSIMD, ValType } from './wasm/emitter';
+import { HELPER_TYPES, type HelperName, MemInfo } from './helpers';
+import { S, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE, PAGE_BITS } from './state';
+import { Exception } from './exceptions';
+
+export interface TranslationContext {
+  el: number;
+  mmuIdx: number;
+  tbFlags: number;
+}
+
+const I32 = ValType.I32;
+const I64 = ValType.I64;
+
+/** Condition codes, in encoding order. */
+export const enum Cond { EQ, NE, CS, CC, MI, PL, VS, VC, HI, LS, GE, LT, GT, LE, AL, NV }
+
+export class Translator {
+  readonly fb = new FunctionBuilder(1);
+  /** Local holding the vCPU base address (the function's parameter). */
+  readonly cpu = 0;
+  /** Address of the instruction being translated. */
+  pc = 0n;
+  insn = 0;
+  /** Instructions translated so far in this block. */
+  count = 0;
+  private readonly helperIndex = new Map<HelperName, number>();
+  private budgetPatch = -1;
+
+  constructor(readonly ctx: TranslationContext, private readonly importHelper: (name: HelperName) => number) {}
+
+  // ---- block framing --------------------------------------------------------
+
+  /** Emits the prologue: budget -= <count>, patched in `finish`. */
+  begin(): void {
+    const f = this.fb;
+    f.get(this.cpu).get(this.cpu).mem(Op.i32_load, S.BUDGET, 2);
+    f.code.byte(Op.i32_const);
+    this.budgetPatch = f.code.u32Padded(0);
+    f.op(Op.i32_sub).mem(Op.i32_store, S.BUDGET, 2);
+  }
+
+  finish(): void {
+    // i32.const takes a signed LEB; the padded unsigned form is identical for small positive counts
+    this.fb.code.patchU32Padded(this.budgetPatch, this.count);
+  }
+
+  // ---- helpers --------------------------------------------------------------
+
+  helper(name: HelperName): number {
+    let idx = this.helperIndex.get(name);
+    if (idx === undefined) {
+      idx = this.importHelper(name);
+      this.helperIndex.set(name, idx);
+    }
+    return idx;
+  }
+
+  /** Calls a helper; arguments are emitted by `args` (cpu first is added here). */
+  callHelper(name: HelperName, args: () => void): void {
+    this.fb.get(this.cpu);
+    args();
+    this.fb.call(this.helper(name));
+  }
+
+  /** After a status-returning helper: return from the block when the status is non-zero. */
+  returnIfNonZero(): void {
+    this.fb.if().ret().end();
+  }
+
+  /** Stores the current instruction's address into PC (before anything that may fault). */
+  syncPc(): void {
+    this.fb.get(this.cpu).i64(this.pc).mem(Op.i64_store, S.PC, 3);
+  }
+
+  /** Pushes the two i32 halves of an i64 local (for helper arguments). */
+  pushHalves(local: number): void {
+    this.fb.get(local).op(Op.i32_wrap_i64);
+    this.fb.get(local).i64(32n).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
+  }
+
+  // ---- general-purpose registers --------------------------------------------
+
+  /** Pushes Xn (i64); register 31 reads as zero. */
+  getX(r: number): void {
+    if (r === 31) this.fb.i64(0n);
+    else this.fb.get(this.cpu).mem(Op.i64_load, S.X + r * 8, 3);
+  }
+
+  /** Pushes Xn or SP for register 31. */
+  getXsp(r: number): void {
+    this.fb.get(this.cpu).mem(Op.i64_load, S.X + r * 8, 3);
+  }
+
+  /** Pushes Wn (i32). */
+  getW(r: number): void {
+    if (r === 31) this.fb.i32(0);
+    else this.fb.get(this.cpu).mem(Op.i32_load, S.X + r * 8, 2);
+  }
+
+  /** Pushes Xn (sf=1) or Wn zero-extended to i64 (sf=0). */
+  getReg(sf: number, r: number): void {
+    if (sf) this.getX(r);
+    else if (r === 31) this.fb.i64(0n);
+    else this.fb.get(this.cpu).mem(Op.i64_load32_u, S.X + r * 8, 2);
+  }
+
+  /** Xd = value; register 31 discards the value (XZR). `value` pushes an i64. */
+  setX(r: number, value: () => void): void {
+    if (r === 31) { value(); this.fb.op(Op.drop); return; }
+    this.fb.get(this.cpu);
+    value();
+    this.fb.mem(Op.i64_store, S.X + r * 8, 3);
+  }
+
+  /** Xd|SP = value. */
+  setXsp(r: number, value: () => void): void {
+    this.fb.get(this.cpu);
+    value();
+    this.fb.mem(Op.i64_store, S.X + r * 8, 3);
+  }
+
+  /** Wd = value (i32), zero-extending into Xd. */
+  setW(r: number, value: () => void): void {
+    if (r === 31) { value(); this.fb.op(Op.drop); return; }
+    this.fb.get(this.cpu);
+    value();
+    this.fb.op(Op.i64_extend_i32_u).mem(Op.i64_store, S.X + r * 8, 3);
+  }
+
+  /** Writes an i64 value as Xd (sf=1) or its low 32 bits zero-extended as Wd (sf=0). */
+  setReg(sf: number, r: number, value: () => void, sp = false): void {
+    const store = sp ? this.setXsp.bind(this) : this.setX.bind(this);
+    if (sf) store(r, value);
+    else store(r, () => { value(); this.fb.i64(0xffffffffn).op(Op.i64_and); });
+  }
+
+  // ---- flags ----------------------------------------------------------------
+
+  /** Sets N and Z from an i64 local holding a result of `sf ? 64 : 32` bits (already masked for 32). */
+  setNZ(sf: number, result: number): void {
+    const f = this.fb;
+    f.get(this.cpu).get(result);
+    if (sf) f.i64(63n).op(Op.i64_shr_u).op(Op.i32_wrap_i64);
+    else f.i64(31n).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(1).op(Op.i32_and);
+    f.mem(Op.i32_store, S.NF, 2);
+    f.get(this.cpu).get(result).op(Op.i64_eqz).mem(Op.i32_store, S.ZF, 2);
+  }
+
+  setFlag(offset: number, value: () => void): void {
+    this.fb.get(this.cpu);
+    value();
+    this.fb.mem(Op.i32_store, offset, 2);
+  }
+
+  /** Pushes flag value (0/1) as i32. */
+  getFlag(offset: number): void {
+    this.fb.get(this.cpu).mem(Op.i32_load, offset, 2);
+  }
+
+  /** Pushes an i32 that is 1 when condition `cond` holds. */
+  condition(cond: number): void {
+    const f = this.fb;
+    const base = cond >> 1;
+    switch (base) {
+      case 0: this.getFlag(S.ZF); break; // EQ
+      case 1: this.getFlag(S.CF); break; // CS
+      case 2: this.getFlag(S.NF); break; // MI
+      case 3: this.getFlag(S.VF); break; // VS
+      case 4: // HI: C && !Z
+        this.getFlag(S.CF); this.getFlag(S.ZF); f.op(Op.i32_eqz).op(Op.i32_and); break;
+      case 5: // GE: N == V
+        this.getFlag(S.NF); this.getFlag(S.VF); f.op(Op.i32_eq); break;
+      case 6: // GT: !Z && N == V
+        this.getFlag(S.ZF); f.op(Op.i32_eqz);
+        this.getFlag(S.NF); this.getFlag(S.VF); f.op(Op.i32_eq).op(Op.i32_and); break;
+      case 7: f.i32(1); return; // AL and NV both mean always
+    }
+    if (cond & 1) f.op(Op.i32_eqz);
+  }
+
+  // ---- memory ---------------------------------------------------------------
+
+  /**
+   * Pushes the tag to compare, (addr + size - 1) & PAGE_MASK, so an access
+   * that crosses into the next page misses and takes the slow path; then
+   * pushes the address of the entry indexed by addr's page.
+   */
+  private tlbEntry(addr: number, sizeMinus1: number): void {
+    const f = this.fb;
+    f.get(addr);
+    if (sizeMinus1) f.i64(BigInt(sizeMinus1)).op(Op.i64_add);
+    f.i64(-BigInt(1 << PAGE_BITS)).op(Op.i64_and);
+    f.get(this.cpu);
+    f.get(addr).i64(BigInt(PAGE_BITS)).op(Op.i64_shr_u).op(Op.i32_wrap_i64)
+      .i32(TLB_ENTRIES - 1).op(Op.i32_and).i32(Math.log2(TLB_ENTRY_SIZE)).op(Op.i32_shl).op(Op.i32_add);
+  }
+
+  private tlbOffset(mmuIdx: number): number {
+    return S.TLB + mmuIdx * TLB_BYTES;
+  }
+
+  /**
+   * Loads from the virtual address in i64 local `addr`. Pushes the value:
+   * an i64 (zero- or sign-extended per info) or, for 16-byte accesses, a v128.
+   */
+  load(addr: number, info: number): void {
+    const f = this.fb;
+    const sizeLog2 = info & MemInfo.SIZE_MASK;
+    const size = 1 << sizeLog2;
+    const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
+    const tlb = this.tlbOffset(mmuIdx);
+    const entry = f.local(I32);
+    const vector = sizeLog2 === 4;
+    this.tlbEntry(addr, size - 1);
+    f.tee(entry).mem(Op.i64_load, tlb + TLBE.READ, 3).op(Op.i64_eq);
+    f.if(vector ? ValType.V128 : I64);
+    f.get(addr).get(entry).mem(Op.i64_load, tlb + TLBE.ADDEND, 3).op(Op.i64_add).op(Op.i32_wrap_i64);
+    if (vector) f.simdMem(OpSIMD.v128_load, 0, 0);
+    else f.mem(loadOpcode(sizeLog2, (info & MemInfo.SIGN) !== 0), 0, 0);
+    f.else();
+    this.syncPc();
+    this.callHelper('load', () => { this.pushHalves(addr); f.i32(info); });
+    f.if().ret().end();
+    f.get(this.cpu);
+    if (vector) f.simdMem(OpSIMD.v128_load, S.SCRATCH, 0);
+    else f.mem(Op.i64_load, S.SCRATCH, 3);
+    f.end();
+    f.release(entry);
+  }
+
+  /**
+   * Stores to the virtual address in i64 local `addr` the value in local
+   * `value` (i64, or v128 for 16-byte accesses).
+   */
+  store(addr: number, value: number, info: number): void {
+    const f = this.fb;
+    const sizeLog2 = info & MemInfo.SIZE_MASK;
+    const size = 1 << sizeLog2;
+    const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
+    const tlb = this.tlbOffset(mmuIdx);
+    const entry = f.local(I32);
+    this.tlbEntry(addr, size - 1);
+    f.tee(entry).mem(Op.i64_load, tlb + TLBE.WRITE, 3).op(Op.i64_eq);
+    f.if();
+    f.get(addr).get(entry).mem(Op.i64_load, tlb + TLBE.ADDEND, 3).op(Op.i64_add).op(Op.i32_wrap_i64);
+    f.get(value);
+    if (sizeLog2 === 4) f.simdMem(OpSIMD.v128_store, 0, 0);
+    else f.mem(storeOpcode(sizeLog2), 0, 0);
+    f.else();
+    f.get(this.cpu).get(value);
+    if (sizeLog2 === 4) f.simdMem(OpSIMD.v128_store, S.SCRATCH, 0);
+    else f.mem(Op.i64_store, S.SCRATCH, 3);
+    this.syncPc();
+    this.callHelper('store', () => { this.pushHalves(addr); f.i32(info); });
+    f.if().ret().end();
+    f.end();
+    f.release(entry);
+  }
+
+  // ---- control flow ---------------------------------------------------------
+
+  /** Ends the block continuing at a constant address. */
+  jumpTo(target: bigint): boolean {
+    this.fb.get(this.cpu).i64(BigInt.asUintN(64, target)).mem(Op.i64_store, S.PC, 3);
+    return true;
+  }
+
+  /** Ends the block continuing at the i64 the callback pushes. */
+  jumpDynamic(target: () => void): boolean {
+    this.fb.get(this.cpu);
+    target();
+    this.fb.mem(Op.i64_store, S.PC, 3);
+    return true;
+  }
+
+  /** Ends the block with PC = cond ? taken : next. `cond` pushes an i32. */
+  branchIf(cond: () => void, taken: bigint): boolean {
+    const f = this.fb;
+    f.get(this.cpu).i64(BigInt.asUintN(64, taken)).i64(BigInt.asUintN(64, this.pc + 4n));
+    cond();
+    f.op(Op.select).mem(Op.i64_store, S.PC, 3);
+    return true;
+  }
+
+  /** Raises a synchronous exception from this instruction and ends the block. */
+  raise(ec: number, iss: number): boolean {
+    this.syncPc();
+    this.callHelper('exception', () => { this.fb.i32(ec).i32(iss); });
+    this.fb.ret();
+    return true;
+  }
+
+  /** The instruction is unallocated (or not implemented): Undefined Instruction exception. */
+  undefinedInstruction(): boolean {
+    this.syncPc();
+    this.callHelper('undefined', () => { this.fb.i32(this.insn); });
+    this.fb.ret();
+    return true;
+  }
+
+  /** Convenience: a fresh i64 local set from what `value` pushes. */
+  tempI64(value: () => void): number {
+    const l = this.fb.local(I64);
+    value();
+    this.fb.set(l);
+    return l;
+  }
+
+  tempI32(value: () => void): number {
+    const l = this.fb.local(I32);
+    value();
+    this.fb.set(l);
+    return l;
+  }
+
+  release(...locals: number[]): void {
+    for (const l of locals) this.fb.release(l);
+  }
+}
+
+export function loadOpcode(sizeLog2: number, signed: boolean): number {
+  switch (sizeLog2) {
+    case 0: return signed ? Op.i64_load8_s : Op.i64_load8_u;
+    case 1: return signed ? Op.i64_load16_s : Op.i64_load16_u;
+    case 2: return signed ? Op.i64_load32_s : Op.i64_load32_u;
+    default: return Op.i64_load;
+  }
+}
+
+export function storeOpcode(sizeLog2: number): number {
+  switch (sizeLog2) {
+    case 0: return Op.i64_store8;
+    case 1: return Op.i64_store16;
+    case 2: return Op.i64_store32;
+    default: return Op.i64_store;
+  }
+}
+
+export { Exception, HELPER_TYPES };
