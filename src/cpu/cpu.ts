@@ -27,6 +27,7 @@ export type CpuStop =
 export type PendingExit =
   | { kind: 'mmio'; pa: number; size: number; isWrite: boolean; lo: number; hi: number }
   | { kind: 'firmware'; conduit: 'smc' | 'hvc'; imm: number }
+  | { kind: 'debug' } // BRK with software breakpoints routed to the VMM (KVM_GUESTDBG_USE_SW_BP)
   | { kind: 'internal'; message: string };
 
 /** Services the CPU asks of the code translator/cache (implemented in engine.ts). */
@@ -103,6 +104,8 @@ export class Cpu {
   serrorPending = false;
 
   pendingExit: PendingExit | null = null;
+  /** BRK exits to the VMM instead of raising a guest exception (guest debugging). */
+  trapBreakpoints = false;
   /** MMIO results the VMM supplied, replayed when the faulting instruction runs again. */
   private readonly mmioReplay: Array<{ pa: number; size: number; isWrite: boolean; lo: number; hi: number }> = [];
 
@@ -316,6 +319,43 @@ export class Cpu {
   syncException(ec: number, iss: number, returnNext = false, far?: bigint, targetEl = this.syncTargetEl()): void {
     const pc = this.pc;
     this.takeException(targetEl, ExceptionKind.Sync, returnNext ? pc + 4n : pc, ((ec << 26) | ESR_IL | (iss & 0x1ffffff)) >>> 0, far);
+  }
+
+  /**
+   * The `exception` helper: SVC/HVC/SMC/BRK and other instruction-raised
+   * exceptions, with the routing rules for the calls: HVC is UNDEFINED at
+   * EL0 or when HCR_EL2.HCD is set; without EL2 an HVC is a firmware call
+   * (PSCI conduit "hvc"); SMC is UNDEFINED at EL0, traps to EL2 from EL1
+   * under HCR_EL2.TSC, and otherwise goes to the EL3 firmware (PSCI).
+   */
+  helperException(ec: number, iss: number): void {
+    if (ec === Exception.HVC64) {
+      if (this.el === 0) { this.syncException(Exception.UNKNOWN, 0); return; }
+      if (!this.hasEl2) { this.firmwareCall('hvc', iss); return; }
+      if (this.hcrLo() & (1 << 29)) { this.syncException(Exception.UNKNOWN, 0); return; } // HCD
+      this.syncException(Exception.HVC64, iss, true, undefined, 2);
+      return;
+    }
+    if (ec === Exception.SMC64) {
+      if (this.el === 0) { this.syncException(Exception.UNKNOWN, 0); return; }
+      if (this.el === 1 && (this.hcrLo() & (1 << 19))) { this.syncException(Exception.SMC64, iss, false, undefined, 2); return; } // TSC
+      this.firmwareCall('smc', iss);
+      return;
+    }
+    if (ec === Exception.BRK64 && this.trapBreakpoints) {
+      this.pendingExit = { kind: 'debug' };
+      this.requestExit();
+      return;
+    }
+    const returnNext = ec === Exception.SVC64;
+    this.syncException(ec, iss, returnNext);
+  }
+
+  /** A call to firmware (EL3 or, without EL2, the hypervisor): handled outside the CPU, returns to the next instruction. */
+  private firmwareCall(conduit: 'smc' | 'hvc', imm: number): void {
+    this.pc = this.pc + 4n;
+    this.pendingExit = { kind: 'firmware', conduit, imm };
+    this.requestExit();
   }
 
   clearExclusive(): void { this.i32[(this.base + S.EXCL_VALID) >> 2] = 0; }

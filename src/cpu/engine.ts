@@ -96,7 +96,7 @@ export class CodeCache implements CodeCacheHooks {
     const pcLo = cpu.u32[(cpu.base + S.PC) >> 2];
     const pcHi = cpu.u32[(cpu.base + S.PC + 4) >> 2];
     const pa = cpu.translateFetch(pcLo, pcHi);
-    if (pa < 0) return; // prefetch abort taken: PC now points at the vector
+    if (pa < 0) { cpu.budget -= 1; return; } // prefetch abort taken (counted, so a fault loop still ends the slice)
     const pc = cpu.pc;
     const flags = cpu.tbFlags;
     let block = this.byPc.get(pc)?.find(b => b.flags === flags && b.pa === pa);
@@ -211,7 +211,7 @@ export function makeHelpers(cache: () => CodeCache): HelperImpls {
   const impls: Partial<HelperImpls> = {
     load: (base, lo, hi, info) => at(base).helperLoad(lo, hi, info),
     store: (base, lo, hi, info) => at(base).helperStore(lo, hi, info),
-    exception: (base, ec, iss) => { const c = at(base); c.syncException(ec, iss, isCallClass(ec)); },
+    exception: (base, ec, iss) => at(base).helperException(ec, iss),
     undefined: (base, insn) => { const c = at(base); c.lastUndefinedInsn = insn >>> 0; c.syncException(0, 0); },
     mrs: (base, key, rt) => at(base).helperMrs(key, rt),
     msr: (base, key, rt) => at(base).helperMsr(key, rt),
@@ -225,9 +225,4 @@ export function makeHelpers(cache: () => CodeCache): HelperImpls {
     trace: () => {},
   };
   return impls as HelperImpls;
-}
-
-/** SVC/HVC/SMC return to the next instruction; every other synchronous exception to the faulting one. */
-function isCallClass(ec: number): boolean {
-  return ec === 0x15 || ec === 0x16 || ec === 0x17;
 }
