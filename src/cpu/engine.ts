@@ -14,6 +14,8 @@ import type { Cpu, CodeCacheHooks } from './cpu';
 
 const BLOCK_TYPE: FuncType = { params: [ValType.I32], results: [] };
 const MAX_BLOCK_INSNS = 128;
+/** Blocks one region function may hold (each costs a compare per pass). */
+const MAX_REGION_BLOCKS = 24;
 
 interface Block {
   pc: bigint;
@@ -109,33 +111,84 @@ export class CodeCache implements CodeCacheHooks {
     cpu.u32[e + 3] = flags;
   }
 
+  /**
+   * Translates the region entered at `pc`: its first block plus the blocks
+   * of the same page that static branches reach (breadth first, up to
+   * MAX_REGION_BLOCKS). All share one wasm function:
+   *
+   *   next = 0
+   *   loop
+   *     if next == 0 { block 0 ... sets PC and next }
+   *     if next == 1 { block 1 ... }
+   *     ...
+   *     if next < 0 or budget <= 0 or exit requested: return
+   *     br loop
+   *
+   * Forward jumps run in the same pass; backward jumps go round the loop,
+   * where the budget and exit requests are checked. PC in memory is always
+   * up to date at block boundaries, so leaving is just `return`.
+   */
   private translate(cpu: Cpu, pc: bigint, pa: number, flags: number): Block | undefined {
     const started = performance.now();
     const el = (flags >> TbFlags.EL_SHIFT) & 3;
     const mmuIdx = (flags >> TbFlags.MMU_IDX_SHIFT) & 3;
     const mb = new ModuleBuilder();
     const t = new Translator({ el, mmuIdx, tbFlags: flags }, (name: HelperName) => mb.importFunction('h', name, HELPER_TYPES[name]));
-    const ram = cpu.bus.ramOffset(pa);
-    const ppn = Math.floor(pa / PAGE_SIZE);
-    const maxInsns = Math.min(MAX_BLOCK_INSNS, (PAGE_SIZE - (pa % PAGE_SIZE)) / 4);
-    t.begin();
-    let ended = false;
+    const pageVa = pc & ~BigInt(PAGE_SIZE - 1);
+    const pagePa = pa - (pa % PAGE_SIZE);
+    const ramPage = cpu.bus.ramOffset(pagePa);
+    const ppn = pagePa / PAGE_SIZE;
+    const order: bigint[] = [pc];
+    const indexByPc = new Map<bigint, number>([[pc, 0]]);
+    t.region = {
+      indexOf(target: bigint): number {
+        if ((target & ~BigInt(PAGE_SIZE - 1)) !== pageVa || (target & 3n) !== 0n) return -1;
+        const known = indexByPc.get(target);
+        if (known !== undefined) return known;
+        if (order.length >= MAX_REGION_BLOCKS) return -1;
+        order.push(target);
+        indexByPc.set(target, order.length - 1);
+        return order.length - 1;
+      },
+    };
+    const f = t.fb;
+    t.next = f.local(ValType.I32);
+    f.i32(0).set(t.next);
+    f.loop();
+    let insns = 0;
     try {
-      for (let n = 0; n < maxInsns && !ended; n++) {
-        const insn = cpu.u32[(ram + n * 4) >> 2];
-        t.pc = pc + BigInt(n * 4);
-        t.insn = insn;
-        t.count++;
-        const d = this.decoder.decode(insn);
-        ended = d ? d.enc.translate(t, d.fields) === true : t.undefinedInstruction();
+      for (let index = 0; index < order.length; index++) {
+        const start = order[index];
+        const offset = Number(start - pageVa);
+        f.get(t.next).i32(index).op(Op.i32_eq).if();
+        t.begin();
+        const maxInsns = Math.min(MAX_BLOCK_INSNS, (PAGE_SIZE - offset) / 4);
+        let ended = false;
+        for (let n = 0; n < maxInsns && !ended; n++) {
+          const insn = cpu.u32[(ramPage + offset + n * 4) >> 2];
+          t.pc = start + BigInt(n * 4);
+          t.insn = insn;
+          t.count++;
+          const d = this.decoder.decode(insn);
+          ended = d ? d.enc.translate(t, d.fields) === true : t.undefinedInstruction();
+        }
+        if (!ended) t.jumpTo(t.pc + 4n);
+        t.finish();
+        insns += t.count;
+        f.end();
       }
     } catch (err) {
       cpu.pendingExit = { kind: 'internal', message: `translating ${t.insn.toString(16).padStart(8, '0')} at 0x${t.pc.toString(16)}: ${(err as Error).message}` };
       cpu.requestExit();
       return undefined;
     }
-    if (!ended) t.jumpTo(t.pc + 4n);
-    t.finish();
+    // leave unless the last block chained to a block of this region and the slice goes on
+    f.get(t.next).i32(0).op(Op.i32_lt_s)
+      .get(t.cpu).mem(Op.i32_load, S.BUDGET, 2).i32(0).op(Op.i32_le_s).op(Op.i32_or)
+      .get(t.cpu).mem(Op.i32_load, S.EXIT_REQUEST, 2).op(Op.i32_or)
+      .if().ret().end();
+    f.br(0);
+    f.end();
     mb.addFunction(BLOCK_TYPE, t.fb);
     const bytes = mb.encode();
     let fn: WebAssembly.ExportValue;
@@ -163,7 +216,7 @@ export class CodeCache implements CodeCacheHooks {
     this.stats.wasmBytes += bytes.length;
     this.stats.translateMs += performance.now() - started;
     cpu.stats.blocksTranslated++;
-    this.onTranslate?.(pc, t.count);
+    this.onTranslate?.(pc, insns);
     return block;
   }
 
@@ -180,6 +233,8 @@ export class CodeCache implements CodeCacheHooks {
     const blocks = this.byPage.get(ppn);
     if (!blocks) return;
     this.byPage.delete(ppn);
+    // a region function may be running code from this page: make it leave at its next block boundary
+    for (const c of this.cpus) c?.requestExit();
     for (const b of blocks) {
       const list = this.byPc.get(b.pc);
       if (list) {

@@ -36,9 +36,22 @@ export class Translator {
 
   // ---- block framing --------------------------------------------------------
 
-  /** Emits the prologue: budget -= <count>, patched in `finish`. */
+  /**
+   * Region translation: the blocks of one page that reach each other by
+   * static branches share one wasm function. `region.indexOf(target)` gives
+   * the in-function index of a chainable target (or -1), and `next` is the
+   * local holding the index of the block to run next (-1: leave).
+   */
+  region: { indexOf(target: bigint): number } | undefined;
+  next = -1;
+  /** A helper that may change the translation context ran in this block: its exits must not chain. */
+  private contextMayChange = false;
+
+  /** Emits a block's prologue: budget -= <count>, patched in `finish`. */
   begin(): void {
     const f = this.fb;
+    this.count = 0;
+    this.contextMayChange = false;
     f.get(this.cpu).get(this.cpu).mem(Op.i32_load, S.BUDGET, 2);
     f.code.byte(Op.i32_const);
     this.budgetPatch = f.code.u32Padded(0);
@@ -48,6 +61,16 @@ export class Translator {
   finish(): void {
     // i32.const takes a signed LEB; the padded unsigned form is identical for small positive counts
     this.fb.code.patchU32Padded(this.budgetPatch, this.count);
+  }
+
+  /** In-region index of a static branch target, or -1 when the jump must leave the function. */
+  private chainIndex(target: bigint): number {
+    if (!this.region || this.contextMayChange) return -1;
+    return this.region.indexOf(BigInt.asUintN(64, target));
+  }
+
+  private setNext(index: number): void {
+    if (this.region) this.fb.i32(index).set(this.next);
   }
 
   // ---- helpers --------------------------------------------------------------
@@ -63,6 +86,7 @@ export class Translator {
 
   /** Calls a helper; arguments are emitted by `args` (cpu first is added here). */
   callHelper(name: HelperName, args: () => void): void {
+    if (!DATA_HELPERS.has(name)) this.contextMayChange = true;
     this.fb.get(this.cpu);
     args();
     this.fb.call(this.helper(name));
@@ -191,11 +215,18 @@ export class Translator {
    * that crosses into the next page misses and takes the slow path; then
    * pushes the address of the entry indexed by addr's page.
    */
-  private tlbEntry(addr: number, sizeMinus1: number): void {
+  private tlbEntry(addr: number, sizeMinus1: number, alignRequired = false): void {
     const f = this.fb;
     f.get(addr);
-    if (sizeMinus1) f.i64(BigInt(sizeMinus1)).op(Op.i64_add);
-    f.i64(-BigInt(1 << PAGE_BITS)).op(Op.i64_and);
+    if (alignRequired) {
+      // Keep the low address bits in the tag (QEMU's trick): an unaligned address never equals a
+      // page tag, so it misses and the slow path raises the Alignment fault. An aligned access
+      // cannot cross a page, so no size adjustment is needed.
+      f.i64(-BigInt(1 << PAGE_BITS) | BigInt(sizeMinus1)).op(Op.i64_and);
+    } else {
+      if (sizeMinus1) f.i64(BigInt(sizeMinus1)).op(Op.i64_add);
+      f.i64(-BigInt(1 << PAGE_BITS)).op(Op.i64_and);
+    }
     f.get(this.cpu);
     f.get(addr).i64(BigInt(PAGE_BITS)).op(Op.i64_shr_u).op(Op.i32_wrap_i64)
       .i32(TLB_ENTRIES - 1).op(Op.i32_and).i32(Math.log2(TLB_ENTRY_SIZE)).op(Op.i32_shl).op(Op.i32_add);
@@ -217,7 +248,7 @@ export class Translator {
     const tlb = this.tlbOffset(mmuIdx);
     const entry = f.local(I32);
     const vector = sizeLog2 === 4;
-    this.tlbEntry(addr, size - 1);
+    this.tlbEntry(addr, size - 1, (info & MemInfo.ALIGN_REQUIRED) !== 0);
     f.tee(entry).mem(Op.i64_load, tlb + TLBE.READ, 3).op(Op.i64_eq);
     f.if(vector ? ValType.V128 : I64);
     f.get(addr).get(entry).mem(Op.i64_load, tlb + TLBE.ADDEND, 3).op(Op.i64_add).op(Op.i32_wrap_i64);
@@ -245,7 +276,7 @@ export class Translator {
     const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
     const tlb = this.tlbOffset(mmuIdx);
     const entry = f.local(I32);
-    this.tlbEntry(addr, size - 1);
+    this.tlbEntry(addr, size - 1, (info & MemInfo.ALIGN_REQUIRED) !== 0);
     f.tee(entry).mem(Op.i64_load, tlb + TLBE.WRITE, 3).op(Op.i64_eq);
     f.if();
     f.get(addr).get(entry).mem(Op.i64_load, tlb + TLBE.ADDEND, 3).op(Op.i64_add).op(Op.i32_wrap_i64);
@@ -268,6 +299,7 @@ export class Translator {
   /** Ends the block continuing at a constant address. */
   jumpTo(target: bigint): boolean {
     this.fb.get(this.cpu).i64(BigInt.asUintN(64, target)).mem(Op.i64_store, S.PC, 3);
+    this.setNext(this.chainIndex(target));
     return true;
   }
 
@@ -276,15 +308,25 @@ export class Translator {
     this.fb.get(this.cpu);
     target();
     this.fb.mem(Op.i64_store, S.PC, 3);
+    this.setNext(-1);
     return true;
   }
 
   /** Ends the block with PC = cond ? taken : next. `cond` pushes an i32. */
-  branchIf(cond: () => void, taken: bigint): boolean {
+  branchIf(cond: () => void, takenTarget: bigint): boolean {
     const f = this.fb;
-    f.get(this.cpu).i64(BigInt.asUintN(64, taken)).i64(BigInt.asUintN(64, this.pc + 4n));
+    const taken = this.chainIndex(takenTarget);
+    const fall = this.chainIndex(this.pc + 4n);
+    const c = f.local(I32);
     cond();
+    f.set(c);
+    f.get(this.cpu).i64(BigInt.asUintN(64, takenTarget)).i64(BigInt.asUintN(64, this.pc + 4n)).get(c);
     f.op(Op.select).mem(Op.i64_store, S.PC, 3);
+    if (this.region) {
+      if (taken === fall) this.setNext(taken);
+      else f.i32(taken).i32(fall).get(c).op(Op.select).set(this.next);
+    }
+    f.release(c);
     return true;
   }
 
@@ -323,6 +365,9 @@ export class Translator {
     for (const l of locals) this.fb.release(l);
   }
 }
+
+/** Helpers that only move data: calling them cannot change the translation context. */
+const DATA_HELPERS = new Set<HelperName>(['load', 'store', 'storeExclusive', 'fpOp', 'trace']);
 
 export function loadOpcode(sizeLog2: number, signed: boolean): number {
   switch (sizeLog2) {
