@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runAsm, runCode, CODE_BASE } from './support/machine';
+import { assemble } from './support/asm';
+
+test('region chaining: forward and backward branches inside one page', () => {
+  // nested loops with forward skips: 64 outer x 8 inner iterations
+  const { vcpu, exit } = runAsm(`
+    movz x0, #0
+    movz x1, #0
+  outer:
+    movz x2, #0
+  inner:
+    add x0, x0, #1
+    cbz x2, skip      // first inner iteration skips one increment
+    add x0, x0, #100
+  skip:
+    add x2, x2, #1
+    tbz x2, #3, inner
+    add x1, x1, #1
+    tbz x1, #6, outer
+    brk #0
+  `);
+  assert.equal(exit.reason, 'debug');
+  assert.equal(vcpu.getReg(1), 64n);
+  assert.equal(vcpu.getReg(0), 64n * (8n + 7n * 100n));
+});
+
+test('branches leaving the page continue through the dispatcher', () => {
+  const { vcpu, exit } = runAsm(`
+    movz x0, #0
+    bl far
+    add x0, x0, #1
+    brk #0
+    .balign 4096
+  far:
+    add x0, x0, #10
+    ret
+  `);
+  assert.equal(exit.reason, 'debug');
+  assert.equal(vcpu.getReg(0), 11n);
+});
+
+test('a store over already-translated code takes effect (self-modifying code)', () => {
+  // the patch site first runs "add x0, x0, #1", then is overwritten with "add x0, x0, #16"
+  const newInsn = new DataView(assemble('add x0, x0, #16').buffer).getUint32(0, true);
+  const { vcpu, exit } = runAsm(`
+    movz x0, #0
+    movz x3, #0
+    adr_site:
+    bl site
+    movz w4, #${newInsn & 0xffff}
+    movk w4, #${newInsn >>> 16}, lsl #16
+    movz x5, #${(CODE_BASE + 0x1000) & 0xffff}
+    movk x5, #${(CODE_BASE + 0x1000) >>> 16}, lsl #16
+    str w4, [x5]
+    bl site
+    brk #0
+    .balign 4096
+  site:
+    add x0, x0, #1
+    ret
+  `);
+  assert.equal(exit.reason, 'debug');
+  assert.equal(vcpu.getReg(0), 17n);
+});
+
+test('an unallocated encoding raises Undefined Instruction at the current EL', () => {
+  // UDF #0 at EL1: taken to VBAR_EL1 + 0x200 (current EL, SP_ELx), ESR EC=0, ELR = the UDF
+  const code = assemble(`
+    movz x1, #0x4009, lsl #16   // VBAR_EL1 = 0x40090000
+    msr vbar_el1, x1
+    udf #0
+    .balign 0x10000
+    .skip 0x200
+    brk #1
+  `);
+  const { vcpu, exit } = runCode(code);
+  assert.equal(exit.reason, 'debug');
+  assert.equal(vcpu.pc, 0x40090200n);
+  assert.equal(vcpu.cpu.reg('ESR_EL1') >> 26n, 0n);
+  assert.equal(vcpu.cpu.reg('ELR_EL1'), BigInt(CODE_BASE + 8));
+});
+
+test('the time slice ends an endless loop with an intr exit', () => {
+  const { vcpu, exit } = runAsm('1: b 1b', { maxInstructions: 1_000_000 });
+  assert.equal(exit.reason, 'intr');
+  assert.ok(vcpu.instructions >= 1_000_000);
+});
