@@ -177,3 +177,232 @@ test('EXTR and ROR (immediate)', () => {
   assert.equal(r.x[5], 0xbbdd_fe01n);
   assert.equal(r.x[6], 0x99aa_bbcc_ddee_ff00n);
 });
+
+test('add/subtract shifted register and flags', () => {
+  const r = run(`
+    add x0, x1, x2, lsl #4
+    sub w3, w1, w2, lsr #1
+    add x4, x1, x2, asr #63
+    neg x5, x2
+    adds x6, x1, x1
+    mov x7, #0
+    cmp w1, w2, lsl #31
+  `, { 1: 0x8000_0000_0000_0001n, 2: -2n });
+  assert.equal(r.x[0], u64(0x8000_0000_0000_0001n - 32n));
+  assert.equal(r.x[3], u64(1n - 0x7fff_ffffn) & 0xffff_ffffn);
+  assert.equal(r.x[4], 0x8000_0000_0000_0000n);
+  assert.equal(r.x[5], 2n);
+  assert.equal(r.x[6], 2n);
+  // w1 = 1, w2 LSL 31 = 0: 1 - 0, no borrow
+  assert.equal(r.nzcv, C);
+  const s = run('adds x6, x1, x1', { 1: 0x8000_0000_0000_0001n });
+  assert.equal(s.nzcv, C | V, 'two negative operands, positive result: carry and overflow');
+});
+
+test('add/subtract extended register, with SP', () => {
+  const r = run(`
+    add x0, x1, w2, uxtb
+    add x3, x1, w2, sxtb #2
+    sub x4, x1, w2, sxth
+    add x5, x1, w2, uxtw #4
+    add x6, x1, x2, sxtx #1
+    add w7, w1, w2, sxth #3
+    mov x20, sp
+    add sp, sp, w8, uxtw
+    mov x9, sp
+    mov sp, x20
+    sub x10, sp, x8, uxtx
+    cmp w1, w2, uxtb
+  `, { 1: 0x100n, 2: 0xffff_8180n, 8: 0x40n });
+  assert.equal(r.x[0], 0x100n + 0x80n);
+  assert.equal(r.x[3], u64(0x100n + (-0x80n << 2n)));
+  assert.equal(r.x[4], u64(0x100n - 0x8180n + 0x10000n) , 'SXTH of 0x8180 is -0x7e80');
+  assert.equal(r.x[5], 0x100n + (0xffff_8180n << 4n));
+  assert.equal(r.x[6], u64(0x100n + (0xffff_8180n << 1n)));
+  assert.equal(r.x[7], u64(0x100n + (-0x7e80n << 3n)) & 0xffff_ffffn);
+  assert.equal(r.x[9], r.x[20] + 0x40n);
+  assert.equal(r.x[10], r.x[20] - 0x40n);
+  assert.equal(r.nzcv, C, '0x100 - 0x80');
+});
+
+test('ADC/ADCS/SBC/SBCS/NGC consume and produce the carry', () => {
+  // 128-bit add and subtract from 64-bit halves
+  const r = run(`
+    adds x0, x1, x3
+    adcs x2, x2, x4
+    cset x10, cs
+    subs x5, x1, x3
+    sbcs x6, x2, x4
+    cmp x8, #6           // C = 0 (borrow)
+    ngc x7, x8
+    cmp x8, #0           // C = 1
+    ngc w11, w8
+    adc w12, w1, w3
+  `, { 1: -1n, 2: 1n, 3: 1n, 4: 2n, 8: 5n });
+  assert.equal(r.x[0], 0n);
+  assert.equal(r.x[2], 4n, '1 + 2 + carry');
+  assert.equal(r.x[10], 0n);
+  assert.equal(r.x[5], u64(-2n));
+  assert.equal(r.x[6], 2n, 'x2 (now 4) - x4 (2) - NOT(C = 1 from subs)');
+  assert.equal(r.x[7], u64(-6n), 'NGC with C = 0 is NOT(x)');
+  assert.equal(r.x[11], u64(-5n) & 0xffff_ffffn);
+  assert.equal(r.x[12], 1n, 'adc w: 0xffffffff + 1 + C(1)');
+});
+
+test('logical shifted register: all eight ops, ROR shift, ANDS/BICS flags', () => {
+  const a = 0xf0f0_1234_5678_9abcn, b = 0xff00_ff00_00ff_00ffn;
+  const r = run(`
+    and x0, x1, x2
+    bic x3, x1, x2
+    orr x4, x1, x2, lsl #4
+    orn x5, x1, x2, lsr #8
+    eor x6, x1, x2, asr #4
+    eon x7, x1, x2, ror #12
+    mvn w8, w2
+    mov x9, x1
+    orr w10, w1, w2, ror #4
+    ands x11, x1, x2
+    bics x12, x1, x1
+  `, { 1: a, 2: b });
+  const ror = (v: bigint, n: bigint) => u64((v >> n) | (v << (64n - n)));
+  assert.equal(r.x[0], a & b);
+  assert.equal(r.x[3], a & ~b & M64);
+  assert.equal(r.x[4], a | u64(b << 4n));
+  assert.equal(r.x[5], a | u64(~(b >> 8n)));
+  assert.equal(r.x[6], a ^ u64(BigInt.asIntN(64, b) >> 4n));
+  assert.equal(r.x[7], u64(~(a ^ ror(b, 12n))));
+  assert.equal(r.x[8], 0xff00_ff00n);
+  assert.equal(r.x[9], a);
+  assert.equal(r.x[10], (0x5678_9abcn | 0xf00f_f00fn));
+  assert.equal(r.x[11], a & b);
+  assert.equal(r.x[12], 0n);
+  assert.equal(r.nzcv, Z, 'bics x, x, x: zero, C and V cleared');
+  const s = run('adds x0, x1, x1\n ands x0, x1, x1', { 1: 0x8000_0000_0000_0000n });
+  assert.equal(s.nzcv, N, 'ANDS clears the C and V set by ADDS');
+});
+
+test('conditional compare and select', () => {
+  const flags = (src: string, init: Record<number, bigint>) => run(src, init).nzcv;
+  const regs = { 1: 1n, 2: 2n, 5: 0xffff_ffffn };
+  assert.equal(flags('cmp x1, x2\n ccmp x1, #3, #0, ne', regs), N, 'taken (1 != 2): flags of 1 - 3');
+  assert.equal(flags('cmp x1, x1\n ccmp x1, x2, #0b0110, ne', regs), Z | C, 'not taken: NZCV = #0b0110');
+  assert.equal(flags('cmp x1, #1\n ccmn w1, w5, #0, eq', regs), Z | C, 'taken: 1 + 0xffffffff in 32 bits');
+  assert.equal(flags('cmp x1, #1\n ccmn x1, x5, #0b1001, eq', regs), 0, 'taken: 64-bit 1 + 0xffffffff');
+  assert.equal(flags('cmp x1, #0\n ccmp x1, #1, #0b1001, eq', regs), N | V, 'not taken');
+  assert.equal(flags('ccmp x1, #1, #0b1001, al', regs), Z | C, 'AL always compares');
+  const r = run(`
+    cmp x1, #1
+    csel x7, x1, x2, eq
+    csinc x8, x1, x2, ne
+    csinv x9, x1, x2, ne
+    csneg x10, x1, x2, ne
+    cneg w11, w2, eq
+    csetm x12, eq
+    csinc x13, x2, x1, al    // AL selects Rn
+    cset w14, ne
+  `, regs);
+  assert.equal(r.x[7], 1n);
+  assert.equal(r.x[8], 3n);
+  assert.equal(r.x[9], u64(~2n));
+  assert.equal(r.x[10], u64(-2n));
+  assert.equal(r.x[11], 0xffff_fffen);
+  assert.equal(r.x[12], M64);
+  assert.equal(r.x[13], 2n);
+  assert.equal(r.x[14], 0n);
+});
+
+test('data processing 1-source: RBIT, REV16, REV32, REV, CLZ, CLS', () => {
+  const v = 0x0123_4567_89ab_cdefn;
+  const r = run(`
+    rbit x0, x1
+    rbit w2, w1
+    rev16 x3, x1
+    rev16 w4, w1
+    rev32 x5, x1
+    rev x6, x1
+    rev w7, w1
+    clz x8, x1
+    clz w9, w1
+    clz x10, xzr
+    cls x11, x1
+    cls w12, w1
+    cls x13, xzr
+    cls x14, x15
+    cls w16, w17
+  `, { 1: v, 15: -1n, 17: 0x0000_ffffn });
+  const rbit = (x: bigint, bits: number) => { let o = 0n; for (let i = 0; i < bits; i++) if ((x >> BigInt(i)) & 1n) o |= 1n << BigInt(bits - 1 - i); return o; };
+  assert.equal(r.x[0], rbit(v, 64));
+  assert.equal(r.x[2], rbit(v & 0xffff_ffffn, 32));
+  assert.equal(r.x[3], 0x2301_6745_ab89_efcdn);
+  assert.equal(r.x[4], 0xab89_efcdn);
+  assert.equal(r.x[5], 0x6745_2301_efcd_ab89n);
+  assert.equal(r.x[6], 0xefcd_ab89_6745_2301n);
+  assert.equal(r.x[7], 0xefcd_ab89n);
+  assert.equal(r.x[8], 7n);
+  assert.equal(r.x[9], 0n);
+  assert.equal(r.x[10], 64n);
+  assert.equal(r.x[11], 6n);
+  assert.equal(r.x[12], 0n);
+  assert.equal(r.x[13], 63n);
+  assert.equal(r.x[14], 63n);
+  assert.equal(r.x[16], 15n);
+});
+
+test('data processing 2-source: divides (incl. by zero and INT_MIN / -1) and variable shifts', () => {
+  const r = run(`
+    udiv x0, x1, x2
+    sdiv x3, x1, x2
+    udiv x4, x1, xzr
+    sdiv x5, x6, x7
+    sdiv w8, w9, w7
+    udiv w10, w1, w2
+    lslv x11, x2, x12
+    lsrv w13, w1, w12
+    asrv x14, x1, x12
+    rorv w15, w2, w12
+    sdiv x16, x1, x17
+  `, { 1: -100n, 2: 7n, 6: 0x8000_0000_0000_0000n, 7: -1n, 9: 0x8000_0000n, 12: 65n, 17: 0n });
+  assert.equal(r.x[0], u64(-100n) / 7n);
+  assert.equal(r.x[3], u64(-14n), 'SDIV rounds towards zero');
+  assert.equal(r.x[4], 0n, 'divide by zero gives zero');
+  assert.equal(r.x[5], 0x8000_0000_0000_0000n, 'INT64_MIN / -1 overflows to INT64_MIN');
+  assert.equal(r.x[8], 0x8000_0000n, 'INT32_MIN / -1');
+  assert.equal(r.x[10], 0xffff_ff9cn / 7n);
+  assert.equal(r.x[11], 14n, 'shift amount taken modulo 64');
+  assert.equal(r.x[13], 0xffff_ff9cn >> 1n, 'modulo 32');
+  assert.equal(r.x[14], u64(-50n));
+  assert.equal(r.x[15], 0x8000_0003n);
+  assert.equal(r.x[16], 0n);
+});
+
+test('data processing 3-source: MADD/MSUB, long multiplies, SMULH/UMULH', () => {
+  const a = 0xfedc_ba98_7654_3210n, b = 0x8765_4321_0fed_cba9n;
+  const r = run(`
+    madd x0, x1, x2, x3
+    msub w4, w1, w2, w3
+    mul x5, x1, x2
+    smaddl x6, w1, w2, x3
+    smsubl x7, w1, w2, x3
+    umaddl x8, w1, w2, x3
+    umsubl x9, w1, w2, x3
+    smulh x10, x1, x2
+    umulh x11, x1, x2
+    smulh x12, x1, x1
+    umulh x13, x13, x13
+    smull x14, w15, w15
+  `, { 1: a, 2: b, 3: 5n, 13: -1n, 15: 0x8000_0000n });
+  const s64 = (v: bigint) => BigInt.asIntN(64, v), s32 = (v: bigint) => BigInt.asIntN(32, v & 0xffff_ffffn);
+  const lo = (v: bigint) => v & 0xffff_ffffn;
+  assert.equal(r.x[0], u64(5n + a * b));
+  assert.equal(r.x[4], BigInt.asUintN(32, 5n - lo(a) * lo(b)));
+  assert.equal(r.x[5], u64(a * b));
+  assert.equal(r.x[6], u64(5n + s32(a) * s32(b)));
+  assert.equal(r.x[7], u64(5n - s32(a) * s32(b)));
+  assert.equal(r.x[8], u64(5n + lo(a) * lo(b)));
+  assert.equal(r.x[9], u64(5n - lo(a) * lo(b)));
+  assert.equal(r.x[10], u64((s64(a) * s64(b)) >> 64n));
+  assert.equal(r.x[11], (a * b) >> 64n);
+  assert.equal(r.x[12], u64((s64(a) * s64(a)) >> 64n));
+  assert.equal(r.x[13], M64 - 1n);
+  assert.equal(r.x[14], 1n << 62n);
+});
