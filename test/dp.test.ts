@@ -406,3 +406,56 @@ test('data processing 3-source: MADD/MSUB, long multiplies, SMULH/UMULH', () => 
   assert.equal(r.x[13], M64 - 1n);
   assert.equal(r.x[14], 1n << 62n);
 });
+
+test('unallocated encodings of the data-processing groups raise Undefined Instruction', () => {
+  const unallocated: Array<[number, string]> = [
+    [0x12400020, 'logical immediate: N=1 with sf=0'],
+    [0x9240fc20, 'logical immediate: all-ones element (N=1, imms=111111)'],
+    [0x9200fc20, 'logical immediate: no element size (N=0, imms=111111)'],
+    [0x32800000, 'move wide opc=01'],
+    [0x52c00000, 'MOVZ W with hw=2'],
+    [0xf3400000, 'bitfield opc=11'],
+    [0x93000000, 'SBFM X with N=0'],
+    [0x13200000, 'SBFM W with immr=32'],
+    [0x93800000, 'EXTR X with N=0'],
+    [0x13808000, 'EXTR W with imms=32'],
+    [0x91800000, 'ADDG (MTE, not implemented)'],
+    [0x8bc00000, 'add shifted register with shift=ROR'],
+    [0x0b008000, 'ADD W shifted by 32'],
+    [0x0a008000, 'AND W shifted by 32'],
+    [0x8b201400, 'add extended register with shift 5'],
+    [0x8b600000, 'add extended register with opt=01'],
+    [0xda400000, 'conditional compare with S=0'],
+    [0xfa400400, 'conditional compare with o2=1'],
+    [0xfa400010, 'conditional compare with o3=1'],
+    [0x9a800800, 'conditional select op2=10'],
+    [0xba800000, 'conditional select with S=1'],
+    [0x5ac00c00, 'REV (64-bit opcode) with sf=0'],
+    [0xdac01800, '1-source opcode 000110 (CSSC CTZ, not implemented)'],
+    [0x9ac00000, '2-source opcode 000000 (MTE SUBP, not implemented)'],
+    [0x9ac01000, '2-source opcode 000100 (MTE IRG, not implemented)'],
+    [0xbac00800, '2-source with S=1'],
+    [0xbb000000, '3-source op54=01'],
+    [0x1b200000, 'SMADDL with sf=0'],
+    [0x9b408000, 'SMULH with o0=1'],
+    [0x9b600000, '3-source op31=011'],
+    [0x9b800000, '3-source op31=100'],
+    [0x9bc08000, 'UMULH with o0=1'],
+    [0x9be00000, '3-source op31=111'],
+  ];
+  const vbar = BigInt(CODE_BASE + 0x1000);
+  for (const [insn, what] of unallocated) {
+    // the vector for a synchronous exception from the current EL on SP_ELx is VBAR + 0x200
+    const { vcpu, exit } = runAsm(`
+      .inst ${insn}
+      brk #0
+      .balign 0x1000
+      .skip 0x200
+      brk #1
+    `, { setup: v => v.cpu.setReg('VBAR_EL1', vbar) });
+    assert.equal(exit.reason, 'debug', what);
+    assert.equal(vcpu.pc, vbar + 0x200n, `${what}: took the synchronous exception vector`);
+    assert.equal(vcpu.cpu.reg('ESR_EL1') >> 26n, 0n, `${what}: EC 0 (unknown reason)`);
+    assert.equal(vcpu.cpu.reg('ELR_EL1'), BigInt(CODE_BASE), what);
+  }
+});
