@@ -124,48 +124,60 @@ export function setNZCVConst(t: Translator, nzcv: number): void {
   t.setFlag(S.VF, () => t.fb.i32(nzcv & 1));
 }
 
-/** Carry-in of AddWithCarry: a constant, or PSTATE.C (ADC/SBC). */
-export type CarryIn = 0 | 1 | 'C';
-
 /**
- * Arm ARM AddWithCarry(a, b, carry_in): pushes a + b + carry_in of width `w`
- * and, with `setFlags`, writes NZCV. Subtraction is a + NOT(b) + 1, so
- * callers pass `b` already inverted (SUB/SUBS/CMP/SBC/CCMP).
- *   C = unsigned carry out: result <u a, or result <=u a when carry_in is 1
+ * ADC/ADCS/SBC/SBCS: Arm ARM AddWithCarry(a, b, PSTATE.C). Pushes a + b + C
+ * of width `w` and, with `setFlags`, writes NZCV. SBC is a + NOT(b) + C, so
+ * callers pass `b` already inverted.
+ *   C = unsigned carry out: result <u a, or result <=u a when the carry-in is 1
  *   V = signed overflow: a and b have one sign and the result the other
  */
-export function emitAddWithCarry(t: Translator, w: Width, a: Push, b: Push, carryIn: CarryIn, setFlags: boolean): void {
+export function emitAddWithCarry(t: Translator, w: Width, a: Push, b: Push, setFlags: boolean): void {
   const f = t.fb;
   const pushCarry = (): void => { t.getFlag(S.CF); w.fromI32(t); };
-  if (!setFlags) {
-    a(); b(); f.op(w.add);
-    if (carryIn === 1) { w.konst(t, 1n); f.op(w.add); }
-    else if (carryIn === 'C') { pushCarry(); f.op(w.add); }
-    return;
-  }
+  if (!setFlags) { a(); b(); f.op(w.add); pushCarry(); f.op(w.add); return; }
   const la = w.temp(t, a);
   const lb = w.temp(t, b);
-  let carry = -1;
-  if (carryIn === 'C') carry = t.tempI32(() => t.getFlag(S.CF));
-  const r = w.temp(t, () => {
-    f.get(la).get(lb).op(w.add);
-    if (carryIn === 1) { w.konst(t, 1n); f.op(w.add); }
-    else if (carryIn === 'C') { f.get(carry); w.fromI32(t); f.op(w.add); }
-  });
+  const carry = t.tempI32(() => t.getFlag(S.CF));
+  const r = w.temp(t, () => { f.get(la).get(lb).op(w.add).get(carry); w.fromI32(t); f.op(w.add); });
   setNZ(t, w, r);
-  t.setFlag(S.CF, () => {
-    if (carryIn === 0) f.get(r).get(la).op(w.ltU);
-    else if (carryIn === 1) f.get(r).get(la).op(w.leU);
-    else { f.get(r).get(la).op(w.leU).get(r).get(la).op(w.ltU).get(carry).op(Op.select); }
-  });
+  t.setFlag(S.CF, () => { f.get(r).get(la).op(w.leU).get(r).get(la).op(w.ltU).get(carry).op(Op.select); });
   t.setFlag(S.VF, () => {
     f.get(la).get(r).op(w.xor).get(lb).get(r).op(w.xor).op(w.and);
     w.konst(t, 0n);
     f.op(w.ltS);
   });
   f.get(r);
+  t.release(la, lb, r, carry);
+}
+
+/**
+ * ADD/SUB and their flag-setting forms: pushes a + b or a - b. For SUB this
+ * is AddWithCarry(a, NOT(b), 1) of the Arm ARM, emitted as a plain wasm
+ * subtract; its carry is "no borrow" (a >=u b) and V is set when a and b
+ * have different signs and the result's sign differs from a's.
+ */
+export function emitAddSub(t: Translator, w: Width, a: Push, b: Push, sub: boolean, setFlags: boolean): void {
+  const f = t.fb;
+  if (!setFlags) { a(); b(); f.op(sub ? w.sub : w.add); return; }
+  const la = w.temp(t, a);
+  const lb = w.temp(t, b);
+  const r = w.temp(t, () => { f.get(la).get(lb).op(sub ? w.sub : w.add); });
+  setNZ(t, w, r);
+  t.setFlag(S.CF, () => {
+    if (sub) f.get(la).get(lb).op(w.ltU).op(Op.i32_eqz);
+    else f.get(r).get(la).op(w.ltU);
+  });
+  t.setFlag(S.VF, () => {
+    // add: (a ^ r) & (b ^ r); sub: (a ^ r) & (a ^ b)
+    f.get(la).get(r).op(w.xor);
+    if (sub) f.get(la).get(lb).op(w.xor);
+    else f.get(lb).get(r).op(w.xor);
+    f.op(w.and);
+    w.konst(t, 0n);
+    f.op(w.ltS);
+  });
+  f.get(r);
   t.release(la, lb, r);
-  if (carry >= 0) t.release(carry);
 }
 
 /** Pushes the result of a logical op; with `setFlags` (ANDS/BICS/TST) sets N, Z and clears C, V. */

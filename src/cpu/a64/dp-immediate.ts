@@ -5,7 +5,7 @@
 
 import type { Encoding, Fields } from '../decode';
 import type { Translator } from '../translator';
-import { decodeBitMasks, emitAddWithCarry, emitLogical, width, type Width } from './dp-common';
+import { decodeBitMasks, emitAddSub, emitLogical, width, type Width } from './dp-common';
 
 // ---- PC-relative addressing ------------------------------------------------------------
 
@@ -34,10 +34,7 @@ function addSubImm(name: string, sub: boolean, setFlags: boolean): Encoding {
     translate: (t, f) => {
       const w = width(f.sf);
       const imm = BigInt(f.imm12) << (f.sh ? 12n : 0n);
-      const value = (): void => emitAddWithCarry(t, w,
-        () => w.getSp(t, f.rn),
-        () => w.konst(t, sub ? ~imm : imm),
-        sub ? 1 : 0, setFlags);
+      const value = (): void => emitAddSub(t, w, () => w.getSp(t, f.rn), () => w.konst(t, imm), sub, setFlags);
       if (setFlags) w.set(t, f.rd, value);
       else w.setSp(t, f.rd, value);
     },

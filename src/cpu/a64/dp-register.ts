@@ -9,7 +9,7 @@ import type { Encoding, Fields } from '../decode';
 import type { Translator } from '../translator';
 import { Op } from '../wasm/emitter';
 import {
-  emitAddWithCarry, emitLogical, pushExtended, pushShifted, setNZCVConst, width, X64, type ShiftType, type Width,
+  emitAddSub, emitAddWithCarry, emitLogical, pushExtended, pushShifted, setNZCVConst, width, X64, type ShiftType, type Width,
 } from './dp-common';
 
 // ---- logical (shifted register) ------------------------------------------------------------
@@ -37,7 +37,7 @@ function logicalShifted(name: string, opc: number, invert: boolean, op: (w: Widt
 
 // ---- add/subtract ----------------------------------------------------------------------------
 
-/** Pushes operand2 of a subtraction as NOT(operand2) (AddWithCarry computes a + NOT(b) + 1). */
+/** Pushes operand2 of SBC/SBCS as NOT(operand2): they are AddWithCarry(a, NOT(b), C). */
 function pushMaybeInverted(t: Translator, w: Width, sub: boolean, push: () => void): void {
   push();
   if (sub) { w.konst(t, -1n); t.fb.op(w.xor); }
@@ -50,10 +50,10 @@ function addSubShifted(name: string, sub: boolean, setFlags: boolean): Encoding 
     when: f => f.shift !== 3 && (f.sf === 1 || f.imm6 < 32),
     translate: (t, f) => {
       const w = width(f.sf);
-      w.set(t, f.rd, () => emitAddWithCarry(t, w,
+      w.set(t, f.rd, () => emitAddSub(t, w,
         () => w.get(t, f.rn),
-        () => pushMaybeInverted(t, w, sub, () => pushShifted(t, w, f.rm, f.shift as ShiftType, f.imm6)),
-        sub ? 1 : 0, setFlags));
+        () => pushShifted(t, w, f.rm, f.shift as ShiftType, f.imm6),
+        sub, setFlags));
     },
   };
 }
@@ -68,10 +68,10 @@ function addSubExtended(name: string, sub: boolean, setFlags: boolean): Encoding
     when: f => f.imm3 <= 4,
     translate: (t, f) => {
       const w = width(f.sf);
-      const value = (): void => emitAddWithCarry(t, w,
+      const value = (): void => emitAddSub(t, w,
         () => w.getSp(t, f.rn),
-        () => pushMaybeInverted(t, w, sub, () => pushExtended(t, w, f.rm, f.option, f.imm3)),
-        sub ? 1 : 0, setFlags);
+        () => pushExtended(t, w, f.rm, f.option, f.imm3),
+        sub, setFlags);
       if (setFlags) w.set(t, f.rd, value);
       else w.setSp(t, f.rd, value);
     },
@@ -87,7 +87,7 @@ function addSubCarry(name: string, sub: boolean, setFlags: boolean): Encoding {
       w.set(t, f.rd, () => emitAddWithCarry(t, w,
         () => w.get(t, f.rn),
         () => pushMaybeInverted(t, w, sub, () => w.get(t, f.rm)),
-        'C', setFlags));
+        setFlags));
     },
   };
 }
@@ -104,10 +104,10 @@ function condCompare(name: string, sub: boolean, immediate: boolean): Encoding {
     translate: (t, f) => {
       const w = width(f.sf);
       const compare = (): void => {
-        emitAddWithCarry(t, w,
+        emitAddSub(t, w,
           () => w.get(t, f.rn),
-          () => pushMaybeInverted(t, w, sub, () => (immediate ? w.konst(t, BigInt(f.imm5)) : w.get(t, f.rm))),
-          sub ? 1 : 0, true);
+          () => (immediate ? w.konst(t, BigInt(f.imm5)) : w.get(t, f.rm)),
+          sub, true);
         t.fb.op(Op.drop);
       };
       if (f.cond >= 14) { compare(); return; } // AL/NV: always
