@@ -9,6 +9,7 @@
 import { Cpu } from '../cpu/cpu';
 import { CodeCache, makeHelpers } from '../cpu/engine';
 import { a64Decoder } from '../cpu/a64';
+import { installCpuFeatures } from '../cpu/features';
 import { MMIO_EXIT, type PhysicalBus } from '../cpu/bus';
 import { GUEST_RAM_WASM_BASE, MAX_VCPUS, PAGE_SIZE } from '../cpu/state';
 import { handlePsci, type PsciHost } from './psci';
@@ -82,6 +83,7 @@ export class Vm implements PhysicalBus, PsciHost {
     const index = this.vcpus.length;
     if (index >= MAX_VCPUS) throw new Error(`at most ${MAX_VCPUS} vCPUs are supported`);
     const cpu = new Cpu({ index, memory: this.memory, bus: this, hasEl2: this.el2, mpidr: BigInt(index) });
+    installCpuFeatures(cpu);
     this.cache.attach(cpu);
     cpu.onSev = () => { for (const v of this.vcpus) { v.cpu.eventRegister = true; } };
     const vcpu = new Vcpu(this, cpu);
