@@ -8,7 +8,7 @@
 import { FunctionBuilder, ModuleBuilder, Op, ValType, type FuncType } from './wasm/emitter';
 import { HELPER_TYPES, type HelperImpls, type HelperName } from './helpers';
 import { JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
-import { Translator } from './translator';
+import { HELPER_SLOT, Translator } from './translator';
 import type { Decoder } from './decode';
 import type { Cpu, CodeCacheHooks } from './cpu';
 
@@ -36,7 +36,8 @@ export class CodeCache implements CodeCacheHooks {
   private readonly byPc = new Map<bigint, Block[]>();
   private readonly byPage = new Map<number, Block[]>();
   private readonly freeSlots: number[] = [];
-  private readonly helperImports: Record<string, (...a: number[]) => number | void>;
+  /** Wasm trampolines to the TypeScript helpers, at HELPER_SLOT indexes; never changes after start-up. */
+  private readonly helperTable: WebAssembly.Table;
   readonly stats = { translated: 0, invalidated: 0, wasmBytes: 0, translateMs: 0 };
   /** When set, called with each translated block (for debugging: --trace-blocks). */
   onTranslate?: (pc: bigint, insns: number) => void;
@@ -44,7 +45,7 @@ export class CodeCache implements CodeCacheHooks {
   constructor(private readonly memory: WebAssembly.Memory, private readonly decoder: Decoder, helpers: HelperImpls) {
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
     for (let i = 1023; i >= 1; i--) this.freeSlots.push(i); // slot 0 stays empty
-    this.helperImports = helpers as unknown as Record<string, (...a: number[]) => number | void>;
+    this.helperTable = this.buildHelperTable(helpers as unknown as Record<string, (...a: number[]) => number | void>);
     this.dispatch = this.buildDispatcher();
   }
 
@@ -57,6 +58,31 @@ export class CodeCache implements CodeCacheHooks {
   /** Resolves the vCPU from the base address helpers receive. */
   cpuAt(base: number): Cpu {
     return this.cpus[(base - VCPU_AREA_BASE) / VCPU_STRIDE];
+  }
+
+  /**
+   * A table of wasm functions that forward to the TypeScript helpers. Block
+   * modules import this table and call helpers with call_indirect at fixed
+   * slots. Why not plain function imports: V8 (Node 20) compiles an import
+   * wrapper per module and signature (~50 us each), which tripled the cost
+   * of a translation. Why not the block table: each table.set updates every
+   * instance importing that table. This table is small and never changes.
+   */
+  private buildHelperTable(helpers: Record<string, (...a: number[]) => number | void>): WebAssembly.Table {
+    const mb = new ModuleBuilder();
+    const names = Object.keys(HELPER_TYPES) as HelperName[];
+    names.forEach(name => mb.importFunction('h', name, HELPER_TYPES[name]));
+    names.forEach((name, i) => {
+      const type = HELPER_TYPES[name];
+      const f = new FunctionBuilder(type.params.length);
+      type.params.forEach((_, p) => f.get(p));
+      f.call(i);
+      mb.addFunction(type, f);
+    });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(mb.encode()), { env: { memory: this.memory }, h: helpers });
+    const table = new WebAssembly.Table({ element: 'anyfunc', initial: names.length });
+    names.forEach((name, i) => table.set(HELPER_SLOT[name], inst.exports['f' + i] as Function));
+    return table;
   }
 
   private buildDispatcher(): (base: number) => number {
@@ -132,8 +158,8 @@ export class CodeCache implements CodeCacheHooks {
     const started = performance.now();
     const el = (flags >> TbFlags.EL_SHIFT) & 3;
     const mmuIdx = (flags >> TbFlags.MMU_IDX_SHIFT) & 3;
-    const mb = new ModuleBuilder();
-    const t = new Translator({ el, mmuIdx, tbFlags: flags }, (name: HelperName) => mb.importFunction('h', name, HELPER_TYPES[name]));
+    const mb = new ModuleBuilder({ importTable: true });
+    const t = new Translator({ el, mmuIdx, tbFlags: flags }, (name: HelperName) => mb.typeIndex(HELPER_TYPES[name]));
     const pageVa = pc & ~BigInt(PAGE_SIZE - 1);
     const pagePa = pa - (pa % PAGE_SIZE);
     const ramPage = cpu.bus.ramOffset(pagePa);
@@ -194,7 +220,7 @@ export class CodeCache implements CodeCacheHooks {
     let fn: WebAssembly.ExportValue;
     try {
       const mod = new WebAssembly.Module(bytes);
-      fn = new WebAssembly.Instance(mod, { env: { memory: this.memory }, h: this.helperImports }).exports.f0;
+      fn = new WebAssembly.Instance(mod, { env: { memory: this.memory, table: this.helperTable } }).exports.f0;
     } catch (err) {
       cpu.pendingExit = { kind: 'internal', message: `block at 0x${pc.toString(16)} did not compile: ${(err as Error).message}` };
       cpu.requestExit();

@@ -75,6 +75,7 @@ export class Translator {
 
   // ---- helpers --------------------------------------------------------------
 
+  /** The module's type index for a helper's signature (declared on first use). */
   helper(name: HelperName): number {
     let idx = this.helperIndex.get(name);
     if (idx === undefined) {
@@ -84,12 +85,17 @@ export class Translator {
     return idx;
   }
 
-  /** Calls a helper; arguments are emitted by `args` (cpu first is added here). */
+  /**
+   * Calls a helper; arguments are emitted by `args` (cpu first is added here).
+   * Helpers are called through a small constant table of wasm trampolines
+   * (engine.ts): importing them as functions would cost every block module
+   * ~50 us of V8 import-wrapper compilation per distinct signature.
+   */
   callHelper(name: HelperName, args: () => void): void {
     if (!DATA_HELPERS.has(name)) this.contextMayChange = true;
     this.fb.get(this.cpu);
     args();
-    this.fb.call(this.helper(name));
+    this.fb.i32(HELPER_SLOT[name]).callIndirect(this.helper(name));
   }
 
   /** After a status-returning helper: return from the block when the status is non-zero. */
@@ -365,6 +371,9 @@ export class Translator {
     for (const l of locals) this.fb.release(l);
   }
 }
+
+/** Slot of each helper's trampoline in the helper table. */
+export const HELPER_SLOT = Object.fromEntries(Object.keys(HELPER_TYPES).map((name, i) => [name, i])) as Record<HelperName, number>;
 
 /** Helpers that only move data: calling them cannot change the translation context. */
 const DATA_HELPERS = new Set<HelperName>(['load', 'store', 'storeExclusive', 'fpOp', 'trace']);

@@ -25,6 +25,11 @@ export class ByteWriter {
 
   raw(data: ArrayLike<number>): void {
     this.ensure(data.length);
+    if (data instanceof Uint8Array) {
+      this.bytes.set(data, this.length);
+      this.length += data.length;
+      return;
+    }
     for (let i = 0; i < data.length; i++) this.bytes[this.length++] = data[i] & 0xff;
   }
 
