@@ -25,10 +25,13 @@ export type CpuStop =
 
 /** An event that needs the world outside the CPU (the hypervisor layer turns it into a vCPU exit). */
 export type PendingExit =
-  | { kind: 'mmio'; pa: number; size: number; isWrite: boolean; lo: number; hi: number }
+  | { kind: 'mmio'; pa: number; size: number; isWrite: boolean; lo: number; hi: number; access?: MmioAccessInfo }
   | { kind: 'firmware'; conduit: 'smc' | 'hvc'; imm: number }
   | { kind: 'debug' } // BRK with software breakpoints routed to the VMM (KVM_GUESTDBG_USE_SW_BP)
   | { kind: 'internal'; message: string };
+
+/** The virtual address and MemInfo of an access that exited as MMIO (to fault it if no device answers). */
+export interface MmioAccessInfo { vaLo: number; vaHi: number; info: number }
 
 /** Services the CPU asks of the code translator/cache (implemented in engine.ts). */
 export interface CodeCacheHooks {
@@ -530,7 +533,7 @@ export class Cpu {
         this.u8.copyWithin(scratch, ram, ram + size);
       } else {
         if (size > 8) return this.externalAbort(vaLo, vaHi, false, info);
-        const r = this.mmioLoad(pa, size, scratch);
+        const r = this.mmioLoad(pa, size, scratch, vaLo, vaHi, info);
         if (r !== 0) return r;
       }
     }
@@ -549,7 +552,7 @@ export class Cpu {
     this.u32[i + 1] = signed && lo < 0 ? 0xffffffff : 0;
   }
 
-  private mmioLoad(pa: number, size: number, scratch: number): number {
+  private mmioLoad(pa: number, size: number, scratch: number, vaLo: number, vaHi: number, info: number): number {
     const replay = this.takeReplay(pa, size, false);
     if (replay) {
       this.u32[scratch >> 2] = replay.lo; this.u32[(scratch >> 2) + 1] = replay.hi;
@@ -558,7 +561,7 @@ export class Cpu {
     const r = this.bus.mmioRead(this.index, pa, size, this.mmioOut);
     if (r === MMIO_EXIT) {
       this.stats.mmioExits++;
-      this.pendingExit = { kind: 'mmio', pa, size, isWrite: false, lo: 0, hi: 0 };
+      this.pendingExit = { kind: 'mmio', pa, size, isWrite: false, lo: 0, hi: 0, access: { vaLo, vaHi, info } };
       this.requestExit();
       return 1;
     }
@@ -607,7 +610,7 @@ export class Cpu {
     const r = this.bus.mmioWrite(this.index, pa, size, size === 8 ? lo : size === 4 ? lo : lo & ((1 << (size * 8)) - 1), size === 8 ? hi : 0);
     if (r === MMIO_EXIT) {
       this.stats.mmioExits++;
-      this.pendingExit = { kind: 'mmio', pa, size, isWrite: true, lo: size === 4 || size === 8 ? lo : lo & ((1 << (size * 8)) - 1), hi: size === 8 ? hi : 0 };
+      this.pendingExit = { kind: 'mmio', pa, size, isWrite: true, lo: size === 4 || size === 8 ? lo : lo & ((1 << (size * 8)) - 1), hi: size === 8 ? hi : 0, access: { vaLo, vaHi, info } };
       this.requestExit();
       return 1;
     }
@@ -689,6 +692,21 @@ export class Cpu {
     if (!e || e.kind !== 'mmio') return;
     this.mmioReplay.push({ pa: e.pa, size: e.size, isWrite: e.isWrite, lo: lo >>> 0, hi: hi >>> 0 });
     this.pendingExit = null;
+  }
+
+  /**
+   * The VMM found no device at the address of the last MMIO exit: the access
+   * takes a synchronous external abort, as on QEMU's virt board where an
+   * unassigned physical address answers with a decode error
+   * (KVM_SET_VCPU_EVENTS with ext_dabt_pending is the KVM equivalent).
+   * PC still points at the faulting instruction (precise exceptions).
+   */
+  failMmio(): void {
+    const e = this.pendingExit;
+    if (!e || e.kind !== 'mmio') return;
+    this.pendingExit = null;
+    const a = e.access ?? { vaLo: e.pa >>> 0, vaHi: Math.floor(e.pa / 0x100000000), info: 0 };
+    this.externalAbort(a.vaLo, a.vaHi, e.isWrite, a.info);
   }
 
   private takeReplay(pa: number, size: number, isWrite: boolean) {

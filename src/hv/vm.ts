@@ -28,6 +28,26 @@ export interface InKernelDevice {
   write(cpuIndex: number, offset: number, size: number, value: number | bigint): void;
 }
 
+/**
+ * The in-kernel interrupt controller as the VMM sees it (KVM_IRQ_LINE): the
+ * GICv3 model (hw/gicv3.ts) installs itself as `Vm.irqchip`. VMM devices
+ * (PL011, PL031, virtio) only drive their SPI lines through `Vm.setIrqLine`.
+ */
+export interface IrqChip {
+  /** Sets the level of shared peripheral interrupt `spi` (GIC INTID 32 + spi). */
+  setSpiLevel(spi: number, level: boolean): void;
+}
+
+/**
+ * An in-kernel source of timed interrupts (the generic timers, hw/timer.ts).
+ * `nextDeadline(now)` first raises every interrupt that is due at `now`
+ * (performance.now() milliseconds), then returns when the next one is due
+ * (Infinity when none is armed). The VMM calls it before sleeping in WFI.
+ */
+export interface TimeSource {
+  nextDeadline(now: number): number;
+}
+
 export type VcpuExit =
   | { reason: 'mmio'; pa: number; size: number; isWrite: boolean; data: bigint }
   | { reason: 'system_event'; type: 'shutdown' | 'reset' | 'crash' }
@@ -55,6 +75,10 @@ export class Vm implements PhysicalBus, PsciHost {
   private readonly limit: number;
   /** Called when a vCPU changes power state or an interrupt is injected (the VMM may wake a waiting loop). */
   onWake?: () => void;
+  /** The in-kernel interrupt controller; filled by the GICv3 model (absent: device interrupts are dropped). */
+  irqchip?: IrqChip;
+  /** In-kernel timers (the generic timer model registers here). */
+  readonly timeSources: TimeSource[] = [];
 
   constructor(options: VmOptions) {
     if (!(options.ramBytes > 0)) throw new Error('guest RAM size must be positive');
@@ -93,6 +117,21 @@ export class Vm implements PhysicalBus, PsciHost {
 
   /** Registers an in-kernel MMIO device (answered without a VMM exit). */
   addDevice(dev: InKernelDevice): void { this.devices.push(dev); }
+
+  /** KVM_IRQ_LINE for an SPI: VMM devices drive their interrupt lines through this. */
+  setIrqLine(spi: number, level: boolean): void {
+    this.irqchip?.setSpiLevel(spi, level);
+  }
+
+  /**
+   * Raises the in-kernel timer interrupts due now and returns when the next
+   * one is due (performance.now() ms; Infinity when no timer is armed).
+   */
+  nextDeadline(now = performance.now()): number {
+    let next = Infinity;
+    for (const t of this.timeSources) next = Math.min(next, t.nextDeadline(now));
+    return next;
+  }
 
   // ---- PhysicalBus --------------------------------------------------------------------
 
@@ -200,6 +239,12 @@ export class Vcpu {
     const v = BigInt.asUintN(64, BigInt(data));
     this.cpu.completeMmio(Number(v & 0xffffffffn), Number(v >> 32n));
   }
+
+  /**
+   * Answers the MMIO exit just returned with a synchronous external abort
+   * (no device at that address; KVM_SET_VCPU_EVENTS ext_dabt_pending).
+   */
+  injectDataAbort(): void { this.cpu.failMmio(); }
 
   /** KVM_SET_GUEST_DEBUG with software breakpoints: BRK exits with reason 'debug'. */
   setGuestDebug(enabled: boolean): void { this.cpu.trapBreakpoints = enabled; }
