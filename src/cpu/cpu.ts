@@ -13,6 +13,7 @@ import { MemInfo } from './helpers';
 import { Access, PA_BITS, Prot, Translation, TranslationFault } from './mmu';
 import { MMIO_EXIT, type PhysicalBus } from './bus';
 import { SYSREG_BY_KEY, slotOf, sysregKeyName, type SysregEntry, SYSREGS } from './sysregs';
+import { installFpSupport } from './fp/scalar-ops';
 
 const MASK64 = 0xffffffffffffffffn;
 
@@ -137,6 +138,7 @@ export class Cpu {
     this.mpidr = config.mpidr;
     this.refreshViews();
     this.reset();
+    installFpSupport(this); // shared FP operation table, FPCR/FPSR hooks
   }
 
   refreshViews(): void {
@@ -265,8 +267,25 @@ export class Cpu {
     if (this.el === 2) mmuIdx = MmuIdx.EL2;
     else if (this.el === 1) mmuIdx = MmuIdx.EL1;
     else mmuIdx = this.inHostEl0() ? MmuIdx.EL0_EL2 : MmuIdx.EL0;
-    const flags = (this.el << TbFlags.EL_SHIFT) | (mmuIdx << TbFlags.MMU_IDX_SHIFT) | (this.spSel ? TbFlags.SP_SEL : 0);
+    const flags = (this.el << TbFlags.EL_SHIFT) | (mmuIdx << TbFlags.MMU_IDX_SHIFT) | (this.spSel ? TbFlags.SP_SEL : 0) |
+      (this.fpTrapTarget() << TbFlags.FP_TRAP_SHIFT);
     this.i32[(this.base + S.TB_FLAGS) >> 2] = flags;
+  }
+
+  private static readonly CPACR = slotOf('CPACR_EL1');
+  private static readonly CPTR = slotOf('CPTR_EL2');
+
+  /**
+   * Where an FP/SIMD instruction traps at the current EL (AArch64.CheckFPAdvSIMDEnabled):
+   * 0 none, 1 EL1 (CPACR_EL1.FPEN 0b00/0b10, or 0b01 at EL0), 2 EL2 (CPTR_EL2.TFP).
+   */
+  fpTrapTarget(): number {
+    if (this.el <= 1) {
+      const fpen = (this.sysregLo(Cpu.CPACR) >>> 20) & 3;
+      if (fpen !== 3 && !(fpen === 1 && this.el === 1)) return 1;
+    }
+    if (this.hasEl2 && this.el <= 2 && (this.sysregLo(Cpu.CPTR) & (1 << 10))) return 2;
+    return 0;
   }
 
   get tbFlags(): number { return this.i32[(this.base + S.TB_FLAGS) >> 2]; }
@@ -773,10 +792,12 @@ export class Cpu {
     if (!e || e.readonly) return this.undefinedSysreg(key, rt, false);
     const v = this.x(rt);
     const hook = e.hook ? this.sysregHooks.get(e.hook) : undefined;
-    if (hook?.write) { hook.write(this, e, v); return 0; }
+    // MSR ends the block; recomputing the TB flags lets context they hold (e.g. CPACR_EL1.FPEN) take effect at once
+    if (hook?.write) { hook.write(this, e, v); this.updateTbFlags(); return 0; }
     const mask = e.writeMask ?? MASK64;
     this.setSysregSlot(e.slot, (v & mask) | (this.sysreg(e.slot) & ~mask & MASK64));
     if (hook?.after) hook.after(this, e, v);
+    this.updateTbFlags();
     return 0;
   }
 
@@ -858,6 +879,7 @@ export class Cpu {
   run(budget: number): CpuStop {
     if (!this.powered) return { reason: 'off' };
     this.budget = budget;
+    this.updateTbFlags(); // pick up state the VMM or a test changed from TypeScript (CPACR_EL1, CPTR_EL2 ...)
     for (;;) {
       if (this.pendingExit) return { reason: 'exit' };
       if (this.halted) {

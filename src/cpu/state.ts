@@ -80,6 +80,11 @@ export const TbFlags = {
   EL_SHIFT: 0, // bits 1:0 current exception level
   MMU_IDX_SHIFT: 2, // bits 3:2 soft-TLB used by loads/stores
   SP_SEL: 1 << 4, // PSTATE.SP
+  /**
+   * bits 6:5 FP/SIMD access trap (a64/vreg.ts checkFpAccess): 0 = FP enabled,
+   * 1 = traps to EL1 (CPACR_EL1.FPEN), 2 = traps to EL2 (CPTR_EL2.TFP).
+   */
+  FP_TRAP_SHIFT: 5,
 } as const;
 
 /** Why the dispatcher returned to TypeScript. */
