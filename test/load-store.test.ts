@@ -11,7 +11,7 @@ import { runAsm, runCode, type RunResult, CODE_BASE } from './support/machine';
 import { assemble } from './support/asm';
 import type { Vcpu } from '../src/hv/vm';
 import { S } from '../src/cpu/state';
-import { a64Decoder } from '../src/cpu/a64';
+import { compareBatch, formatDivergences, type OracleCase } from './support/oracle';
 
 const BUF = 0x4010_0000;
 /** Exception vectors: every entry is `brk #0x99`, so an exception exits to the test at the vector. */
@@ -359,4 +359,192 @@ test('LDR/STR B/H/S/D/Q in every addressing mode; loads clear the upper bits of 
   assert.deepEqual(vreg(r, 12), vreg(r, 4));
   assert.deepEqual(vreg(r, 13), [0x8f8e8d8c8b8a8988n, 0x1f1e1d1c1b1a1918n]);
   assert.deepEqual(vreg(r, 10), [0x2625242322212000n, 0x2e2d2c2b2a292827n]);
+});
+
+// ---- differential tests against qemu-aarch64 (test/support/oracle.ts) ------------------------
+
+/** Scratch memory with mixed high/low bytes, so zero/sign extension differences show. */
+function oracleMemory(): Uint8Array {
+  return Uint8Array.from({ length: 4096 }, (_, i) => (i * 0x9d + 0x35) & 0xff);
+}
+
+/** x28 = scratch base; x1..x4: register offsets (small positive, negative, 32-bit negative, big). */
+const ORACLE_REGS: bigint[] = [];
+ORACLE_REGS[1] = 0x18n; ORACLE_REGS[2] = -0x28n & ((1n << 64n) - 1n); ORACLE_REGS[3] = 0xfffffff0n; ORACLE_REGS[4] = 0x1234_0000_0000_0040n;
+ORACLE_REGS[20] = 0x0123456789abcdefn; ORACLE_REGS[21] = 0xfedcba9876543210n;
+
+function oracleCases(asms: string[]): OracleCase[] {
+  const init = { x: ORACLE_REGS, memory: oracleMemory(), v: Array.from({ length: 32 }, (_, n) => (0x1111_2222_3333_4444_5555_6666_7777_8888n * BigInt(n + 1)) & ((1n << 128n) - 1n)) };
+  return asms.map(asm => ({ name: asm.replace(/\n/g, '; '), asm, init }));
+}
+
+/** Compares with QEMU and checks that the cases really ran (a fault on both sides would count as agreement). */
+function assertAgreesWithQemu(asms: string[], mayFault: (asm: string) => boolean = () => false): void {
+  const results = compareBatch(oracleCases(asms));
+  assert.equal(formatDivergences(results), '');
+  const faulted = results.filter(r => r.qemu.fault && !mayFault(r.asm)).map(r => `${r.asm}: ${r.qemu.fault}`);
+  assert.deepEqual(faulted, []);
+}
+
+/** Every addressing mode for one single-register transfer `op reg` of `size` bytes. */
+function singleForms(op: string, reg: string, size: number, unprivileged?: string): string[] {
+  const scaled = size === 1 ? '' : `, lsl #${Math.log2(size)}`;
+  const forms = [
+    `${op} ${reg}, [x28, #${size * 37}]`,
+    `${op} ${reg}, [x28]`,
+    `add x5, x28, #0x800\n${op.replace('ldr', 'ldur').replace('str', 'stur')} ${reg}, [x5, #-255]`,
+    `add x5, x28, #0x100\n${op} ${reg}, [x5, #-17]!`,
+    `add x5, x28, #0x100\n${op} ${reg}, [x5], #255`,
+    `add x5, x28, #0x800\n${op} ${reg}, [x5, x1${scaled}]`,
+    `add x5, x28, #0x800\n${op} ${reg}, [x5, x2]`,
+    `add x5, x28, #0x800\n${op} ${reg}, [x5, w3, sxtw${size === 1 ? '' : ` #${Math.log2(size)}`}]`,
+    `add x5, x28, #0x800\n${op} ${reg}, [x5, w1, uxtw]`,
+    `add x5, x28, #0x800\n${op} ${reg}, [x5, x2, sxtx${size === 1 ? ' #0' : ''}]`,
+    `mov x5, sp\n${op} ${reg}, [sp, #-${size * 4}]!\nmov x6, sp\nsub x5, x5, x6`,
+    `${op} ${reg}, [x28, #${4096 - 3 * size}]\nadd x28, x28, #1\n${op.replace('ldr', 'ldur').replace('str', 'stur')} ${reg}, [x28, #7]`,
+  ];
+  if (unprivileged) forms.push(`${unprivileged} ${reg}, [x28, #-0]`, `add x5, x28, #0x200\n${unprivileged} ${reg}, [x5, #-255]`);
+  return forms;
+}
+
+test('differential: single general-register loads and stores in every addressing mode agree with QEMU', () => {
+  const asms = [
+    ...singleForms('strb', 'w20', 1, 'sttrb'), ...singleForms('strh', 'w20', 2, 'sttrh'),
+    ...singleForms('str', 'w20', 4, 'sttr'), ...singleForms('str', 'x21', 8, 'sttr'),
+    ...singleForms('ldrb', 'w6', 1, 'ldtrb'), ...singleForms('ldrh', 'w6', 2, 'ldtrh'),
+    ...singleForms('ldr', 'w6', 4, 'ldtr'), ...singleForms('ldr', 'x6', 8, 'ldtr'),
+    ...singleForms('ldrsb', 'w6', 1, 'ldtrsb'), ...singleForms('ldrsb', 'x6', 1, 'ldtrsb'),
+    ...singleForms('ldrsh', 'w6', 2, 'ldtrsh'), ...singleForms('ldrsh', 'x6', 2, 'ldtrsh'),
+    ...singleForms('ldrsw', 'x6', 4, 'ldtrsw'),
+    ...singleForms('prfm', 'pldl1keep', 8), // PRFM/PRFUM: no effect, except the writeback forms, which do not exist
+  ].filter(a => !/prfm pldl1keep, \[x5, #-17\]!|prfm pldl1keep, \[x5\], #255|prfm pldl1keep, \[sp, #-32\]!/.test(a));
+  assertAgreesWithQemu(asms);
+});
+
+test('differential: FP/SIMD register loads and stores (B/H/S/D/Q) agree with QEMU', () => {
+  const asms: string[] = [];
+  for (const [reg, size] of [['b', 1], ['h', 2], ['s', 4], ['d', 8], ['q', 16]] as const) {
+    asms.push(...singleForms('ldr', `${reg}7`, size), ...singleForms('str', `${reg}9`, size));
+  }
+  asms.push('ldr s3, 1f\nb 2f\n1: .word 0x89abcdef\n2:', 'ldr d3, 1f\nb 2f\n.balign 8\n1: .quad 0x0123456789abcdef\n2:', 'ldr q3, 1f\nb 2f\n.balign 16\n1: .quad 1, 2\n2:');
+  assertAgreesWithQemu(asms);
+});
+
+test('differential: pairs (LDP/STP/LDPSW/LDNP/STNP, W/X/S/D/Q) in offset, pre- and post-index forms agree with QEMU', () => {
+  const asms: string[] = [];
+  for (const [a, b, size] of [['w20', 'w21', 4], ['x20', 'x21', 8], ['s9', 's10', 4], ['d9', 'd10', 8], ['q9', 'q10', 16]] as const) {
+    const la = a.replace('20', '6').replace('9', '7'), lb = b.replace('21', '7').replace('10', '8');
+    asms.push(
+      `stp ${a}, ${b}, [x28, #${size * 3}]`, `add x5, x28, #0x400\nstp ${a}, ${b}, [x5, #-${size * 64}]!`, `stp ${a}, ${b}, [x28], #${size * 63}`,
+      `ldp ${la}, ${lb}, [x28, #${size * 5}]`, `add x5, x28, #0x400\nldp ${la}, ${lb}, [x5, #-${size * 8}]!`, `ldp ${la}, ${lb}, [x28], #${size * 2}`,
+      `stnp ${a}, ${b}, [x28, #${size * 7}]`, `add x5, x28, #0x803\nldnp ${la}, ${lb}, [x5, #-${size * 2}]`,
+      `stp ${a}, ${b}, [sp, #-${size * 2}]!\nldp ${la}, ${lb}, [sp], #${size * 2}`,
+      `add x5, x28, #0x803\nldp ${la}, ${lb}, [x5]\nstp ${a}, ${b}, [x5, #${size}]`, // unaligned
+    );
+  }
+  asms.push('ldpsw x6, x7, [x28, #8]', 'add x5, x28, #0x100\nldpsw x6, x7, [x5, #-8]!', 'ldpsw x6, x7, [x28], #252', 'ldpsw x6, x7, [x28, #12]');
+  assertAgreesWithQemu(asms);
+});
+
+test('differential: exclusives and acquire/release agree with QEMU', () => {
+  const asms: string[] = [];
+  for (const [sfx, r, size] of [['b', 'w', 1], ['h', 'w', 2], ['', 'w', 4], ['', 'x', 8]] as const) {
+    const off = size * 9;
+    asms.push(
+      `add x5, x28, #${off}\nldxr${sfx} ${r}6, [x5]\nstxr${sfx} w7, ${r}20, [x5]`,
+      `add x5, x28, #${off}\nldaxr${sfx} ${r}6, [x5]\nstlxr${sfx} w7, ${r}21, [x5]`,
+      `add x5, x28, #${off}\nstxr${sfx} w7, ${r}20, [x5]`, // no monitor: fails
+      `add x5, x28, #${off}\nldxr${sfx} ${r}6, [x5]\nclrex\nstxr${sfx} w7, ${r}20, [x5]`,
+      `add x5, x28, #${off}\nldxr${sfx} ${r}6, [x5]\nstxr${sfx} w7, ${r}20, [x5]\nstxr${sfx} w8, ${r}21, [x5]`, // a second STXR fails
+      `add x5, x28, #${off}\nldar${sfx} ${r}6, [x5]\nstlr${sfx} ${r}20, [x5, #0]\nldar${sfx} ${r}8, [x5]`,
+    );
+  }
+  asms.push(
+    'ldxp x6, x7, [x28, #0]\nstxp w8, x20, x21, [x28]', 'add x5, x28, #48\nldaxp x6, x7, [x5]\nstlxp w8, x21, x20, [x5]',
+    'add x5, x28, #40\nldxp w6, w7, [x5]\nstxp w8, w20, w21, [x5]', 'add x5, x28, #40\nldaxp w6, w7, [x5]\nclrex\nstlxp w8, w20, w21, [x5]',
+    'stxp w8, x20, x21, [x28]',
+    // exclusive loop, as Linux's atomics without LSE
+    'add x5, x28, #64\n1: ldxr x6, [x5]\nadd x6, x6, #3\nstxr w7, x6, [x5]\ncbnz w7, 1b',
+    // the monitor is per address: a different address fails
+    'add x5, x28, #64\nldxr x6, [x5]\nstxr w7, x20, [x28]',
+  );
+  assertAgreesWithQemu(asms);
+});
+
+test('differential: CONSTRAINED UNPREDICTABLE overlaps behave as QEMU', () => {
+  assertAgreesWithQemu([
+    'mov x0, x28\n.inst 0xf8408400', // ldr x0, [x0], #8
+    'mov x0, x28\n.inst 0xf8408c00', // ldr x0, [x0, #8]!
+    'mov x0, x28\n.inst 0xf8008400', // str x0, [x0], #8
+    'mov x0, x28\n.inst 0xa8c10400', // ldp x0, x1, [x0], #16
+    'mov x0, x28\n.inst 0xa9400401', // ldp x1, x1, [x0]
+    'mov x0, x28\n.inst 0xa9c10401', // ldp x1, x1, [x0, #16]!
+    'mov x0, x28\n.inst 0xa9810400', // stp x0, x1, [x0, #16]!
+    'mov x0, x28\n.inst 0xc87f0401', // ldxp x1, x1, [x0]
+    'mov x0, x28\n.inst 0x887f0401', // ldxp w1, w1, [x0]
+    'mov x0, x28\nldxr x2, [x0]\n.inst 0xc8007c02', // stxr w0, x2, [x0]
+    'mov x0, x28\nldxr x2, [x0]\n.inst 0xc8027c02', // stxr w2, x2, [x0]
+    'mov x0, x28\n.inst 0xc8c0fc01', // ldar with rs != 31 (SBO field ignored)
+    'mov x0, x28\n.inst 0xc85f6001', // ldxr with rt2 != 31
+    'mov x0, x28\n.inst 0x3cc10c01', // ldr q1, [x0, #16]! (size 00 opc 11 is the Q form)
+  ]);
+});
+
+test('differential: encodings unallocated in ARMv8.0 are UNDEFINED on both sides', () => {
+  const asms = [
+    '.inst 0xf8600b81', // ldr register offset, option 000
+    '.inst 0xf8a00b80', // prfm register offset, option 000
+    '.inst 0xf8800b81', // the PRFM slot of LDTR
+    '.inst 0xf8c00781', // the PRFM slot of post-index
+    '.inst 0xe9400781', // ldp opc=11
+    '.inst 0x69000781', // stgp (MTE)
+    '.inst 0x68400781', // ldnp opc=01 (no LDNPSW)
+    '.inst 0xb8c00381', // ldursw opc=11
+    '.inst 0xf8c00381', // ldur size 11 opc 11
+    '.inst 0xc8df7f81', // ldlar (LOR)
+    '.inst 0xc8a07f81', // cas (LSE)
+    '.inst 0x08207f80', // casp (LSE)
+    '.inst 0xf8200381', // ldadd (LSE)
+    '.inst 0x7cc00381', // ldur with size 01 opc 11 (FP): unallocated
+    '.inst 0x3c800b81', // FP unprivileged: unallocated
+    '.inst 0xdc000001', // ldr literal FP opc=11: unallocated
+    '.inst 0xed400781', // ldp FP opc=11
+  ];
+  const results = compareBatch(oracleCases(asms));
+  assert.equal(formatDivergences(results), '');
+  assert.deepEqual(results.filter(r => !r.armvirt.fault?.includes('EC=0x0 ')).map(r => `${r.asm}: ${r.armvirt.fault}`), []);
+});
+
+// ---- page crossing, exclusives, faults ------------------------------------------------------------
+
+test('unaligned accesses crossing a 4 KiB page boundary (slow path) load and store every byte', () => {
+  const r = run(`
+    add x3, x2, #0x1000
+    ldur x4, [x3, #-3]            // bytes 0xffd..0x1004
+    ldur q5, [x3, #-7]            // bytes 0xff9..0x1008
+    sub x18, x3, #12
+    ldp x6, x7, [x18]             // first element in the lower page, the second crosses
+    ldursh x8, [x3, #-1]
+    add x17, x2, #0x2000
+    ldur x9, [x17, #-2]
+    sub x10, x3, #5
+    str x9, [x10]                 // crosses into the next page
+    ldur x11, [x3, #-5]
+    add x12, x2, #0x3000
+    stp x4, x9, [x12, #-8]        // second element in the next page
+    ldur q13, [x12, #-8]
+    stur q5, [x12, #-9]           // 16-byte store across the boundary
+    ldur x15, [x12, #-9]
+    ldur x16, [x12, #-1]
+  `);
+  assert.equal(x(r, 4), 0x04030201_00fffefdn);
+  assert.deepEqual(vreg(r, 5), [0x00fffefd_fcfbfaf9n, 0x08070605_04030201n]);
+  assert.equal(x(r, 6), 0xfbfaf9f8_f7f6f5f4n);
+  assert.equal(x(r, 7), 0x03020100_fffefdfcn);
+  assert.equal(x(r, 8), 0xffn, 'bytes ff 00: the positive halfword 0x00ff');
+  assert.equal(x(r, 9), 0x05040302_0100fffen);
+  assert.equal(x(r, 11), x(r, 9));
+  assert.deepEqual(vreg(r, 13), [x(r, 4), x(r, 9)]);
+  assert.equal(x(r, 15), vreg(r, 5)[0]);
+  assert.equal(x(r, 16), vreg(r, 5)[1]);
 });
