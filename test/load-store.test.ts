@@ -50,13 +50,19 @@ function pattern(length: number): Uint8Array {
 
 interface Options { setup?: (vcpu: Vcpu) => void }
 
-/** Runs a snippet with the buffer address in x2 and the pattern in the buffer; expects it to end at its BRK. */
-function run(source: string, options: Options = {}): RunResult {
+/**
+ * Runs a snippet with the buffer address in x2 and the pattern in the buffer,
+ * at EL1 with FP/SIMD enabled (CPACR_EL1.FPEN = 3, as Linux sets it).
+ * Returns when the snippet's closing BRK or an exception vector is reached.
+ */
+function runRaw(source: string, options: Options = {}): RunResult {
   const r = runAsm(`movz x2, #0x4010, lsl #16\n${source}\nbrk #0`, {
     setup: vcpu => {
       fill(vcpu, BUF, pattern(0x10000));
       fill(vcpu, VECTORS, new Uint8Array(new Uint32Array(512).fill(BRK_VECTOR).buffer));
       vcpu.cpu.setReg('VBAR_EL1', BigInt(VECTORS));
+      vcpu.cpu.setReg('CPACR_EL1', 3n << 20n);
+      vcpu.cpu.updateTbFlags();
       options.setup?.(vcpu);
     },
   });
@@ -64,9 +70,19 @@ function run(source: string, options: Options = {}): RunResult {
   return r;
 }
 
+/** Runs a snippet that must complete without taking an exception. */
+function run(source: string, options: Options = {}): RunResult {
+  const r = runRaw(source, options);
+  const pc = Number(r.vcpu.pc);
+  if (pc >= VECTORS && pc < VECTORS + 0x800) {
+    assert.fail(`exception: ESR_EL1=0x${r.vcpu.cpu.reg('ESR_EL1').toString(16)} ELR_EL1=0x${r.vcpu.cpu.reg('ELR_EL1').toString(16)}`);
+  }
+  return r;
+}
+
 /** Runs a snippet expected to take a synchronous exception to EL1; returns ESR_EL1 and FAR_EL1. */
 function runFault(source: string): { r: RunResult; esr: bigint; far: bigint; elr: bigint } {
-  const r = run(source);
+  const r = runRaw(source);
   assert.equal(r.vcpu.pc, BigInt(VECTORS + 0x200), 'took a synchronous exception from the current EL with SP_ELx');
   return { r, esr: r.vcpu.cpu.reg('ESR_EL1'), far: r.vcpu.cpu.reg('FAR_EL1'), elr: r.vcpu.cpu.reg('ELR_EL1') };
 }
@@ -547,4 +563,127 @@ test('unaligned accesses crossing a 4 KiB page boundary (slow path) load and sto
   assert.deepEqual(vreg(r, 13), [x(r, 4), x(r, 9)]);
   assert.equal(x(r, 15), vreg(r, 5)[0]);
   assert.equal(x(r, 16), vreg(r, 5)[1]);
+});
+
+test('exclusive monitor: LDXR/STXR succeed, STXR without LDXR fails, CLREX and a different address fail, STXR clears the monitor', () => {
+  const r = run(`
+    add x3, x2, #0x40
+    mov x9, #0x1111
+    ldxr x4, [x3]
+    stxr w5, x9, [x3]             // 0: stored
+    stxr w6, x9, [x3, #0]         // 1: the first STXR cleared the monitor
+    stxr w7, xzr, [x2]            // 1: never armed for x2
+    ldxr w8, [x3]
+    clrex
+    stxr w10, wzr, [x3]           // 1: cleared
+    ldxrb w11, [x3]
+    add x12, x3, #8
+    stxrb w13, w9, [x12]          // 1: different address
+    ldaxrh w14, [x3, #0]
+    stlxrh w15, w11, [x3]         // 0
+    ldxr w16, [x2]
+    str w9, [x2]                  // this CPU changes the monitored data: the STXR sees a different value
+    stxr w17, w9, [x2]            // 1
+    ldxr x18, [x2]
+    stlxr w19, x18, [x2]          // 0: same value
+  `);
+  assert.equal(x(r, 4), 0x47464544_43424140n);
+  assert.equal(x(r, 5), 0n);
+  assert.equal(x(r, 6), 1n);
+  assert.equal(x(r, 7), 1n);
+  assert.equal(x(r, 8), 0x1111n);
+  assert.equal(x(r, 10), 1n);
+  assert.equal(x(r, 13), 1n);
+  assert.equal(x(r, 14), 0x1111n);
+  assert.equal(x(r, 15), 0n);
+  assert.equal(read64(r, BUF + 0x40), 0x11n, 'STLXRH stored the byte LDXRB loaded (0x11), zero-extended to a halfword');
+  assert.equal(x(r, 17), 1n);
+  assert.equal(x(r, 19), 0n);
+  assert.equal(read64(r, BUF), 0x07060504_00001111n);
+});
+
+test('exclusive pairs: LDXP/STXP 64 and 32 bits', () => {
+  const r = run(`
+    add x3, x2, #0x80
+    ldxp x4, x5, [x3]
+    mov x6, #1
+    mov x7, #2
+    stxp w8, x6, x7, [x3]         // 0
+    ldaxp w9, w10, [x3, #0]
+    stlxp w11, w10, w9, [x3]      // 0: swaps the words
+    stxp w12, w10, w9, [x3]       // 1
+  `);
+  assert.equal(x(r, 4), 0x87868584_83828180n);
+  assert.equal(x(r, 5), 0x8f8e8d8c_8b8a8988n);
+  assert.equal(x(r, 8), 0n);
+  assert.equal(x(r, 9), 1n);
+  assert.equal(x(r, 10), 0n);
+  assert.equal(x(r, 11), 0n);
+  assert.equal(x(r, 12), 1n);
+  assert.equal(read64(r, BUF + 0x80), 0x00000001_00000000n);
+  assert.equal(read64(r, BUF + 0x88), 2n);
+});
+
+const DATA_ABORT_SAME = 0x25;
+const ALIGNMENT_FAULT = 0x21;
+
+test('unaligned exclusives and acquire/release raise an Alignment fault (DFSC 0x21), even when the page is in the soft-TLB', () => {
+  const cases: Array<[string, boolean]> = [
+    ['ldxr x4, [x3]', false], ['ldaxrh w4, [x3]', false], ['ldar w4, [x3]', false], ['stlr x4, [x3]', true],
+    ['stxr w5, x4, [x3]', true], ['ldxp x4, x5, [x9]', false], ['stxp w6, w4, w5, [x3]', true],
+  ];
+  for (const [insn, isWrite] of cases) {
+    const { r, esr, far, elr } = runFault(`
+      add x3, x2, #0x101
+      add x9, x2, #0x108          // 8-aligned but not 16: unaligned for a 64-bit pair
+      ldr x4, [x2]                // fills the soft-TLB for the page
+      str x4, [x2]
+    1:
+      ${insn}
+    `);
+    assert.equal(ec(esr), DATA_ABORT_SAME, insn);
+    assert.equal(Number(esr & 0x3fn), ALIGNMENT_FAULT, insn);
+    assert.equal((esr >> 6n) & 1n, isWrite ? 1n : 0n, `${insn}: WnR`);
+    assert.equal(far, BigInt(insn.includes('x9') ? BUF + 0x108 : BUF + 0x101), insn);
+    assert.equal(elr, BigInt(CODE_BASE + 20), `${insn}: ELR is the faulting instruction`);
+  }
+  // aligned: no fault, also when repeated through the fast path
+  const r = run('add x3, x2, #0x100\nmov x6, #3\n1: ldaxr x4, [x3]\nstlxr w5, x4, [x3]\nsubs x6, x6, #1\nb.ne 1b');
+  assert.equal(x(r, 5), 0n);
+});
+
+test('data-abort syndrome: ISV with SAS/SSE/SRT/SF/AR for single registers; no ISV for writeback, pairs, FP, exclusives', () => {
+  const far = 1n << 60n; // beyond the physical address size: Address size fault
+  const syndrome = (insn: string) => {
+    const { r, esr, far: f } = runFault(`movz x3, #0x1000, lsl #48\n${insn}`);
+    assert.equal(ec(esr), DATA_ABORT_SAME, insn);
+    assert.equal(f, far, insn);
+    assert.equal(x(r, 3), far, `${insn}: no writeback when the access faults`);
+    const v = Number(esr & 0x1ffffffn);
+    return (v & (1 << 24)) === 0 ? { isv: false, wnr: (v >> 6) & 1 }
+      : { isv: true, sas: (v >> 22) & 3, sse: (v >> 21) & 1, srt: (v >> 16) & 31, sf: (v >> 15) & 1, ar: (v >> 14) & 1, wnr: (v >> 6) & 1 };
+  };
+  assert.deepEqual(syndrome('ldrsh w7, [x3]'), { isv: true, sas: 1, sse: 1, srt: 7, sf: 0, ar: 0, wnr: 0 });
+  assert.deepEqual(syndrome('ldrsw x12, [x3]'), { isv: true, sas: 2, sse: 1, srt: 12, sf: 1, ar: 0, wnr: 0 });
+  assert.deepEqual(syndrome('ldr w15, [x3]'), { isv: true, sas: 2, sse: 0, srt: 15, sf: 0, ar: 0, wnr: 0 });
+  assert.deepEqual(syndrome('str x9, [x3, xzr, lsl #3]'), { isv: true, sas: 3, sse: 0, srt: 9, sf: 1, ar: 0, wnr: 1 });
+  assert.deepEqual(syndrome('ldarb w13, [x3]'), { isv: true, sas: 0, sse: 0, srt: 13, sf: 0, ar: 1, wnr: 0 });
+  assert.deepEqual(syndrome('stlr x13, [x3]'), { isv: true, sas: 3, sse: 0, srt: 13, sf: 1, ar: 1, wnr: 1 });
+  assert.deepEqual(syndrome('ldtrh w14, [x3]'), { isv: true, sas: 1, sse: 0, srt: 14, sf: 0, ar: 0, wnr: 0 });
+  assert.deepEqual(syndrome('ldr x4, [x3], #8'), { isv: false, wnr: 0 });
+  assert.deepEqual(syndrome('str x4, [x3, #8]!\n'.replace('#8', '#0')), { isv: false, wnr: 1 });
+  assert.deepEqual(syndrome('ldp x4, x5, [x3]'), { isv: false, wnr: 0 });
+  assert.deepEqual(syndrome('ldr d4, [x3]'), { isv: false, wnr: 0 });
+  assert.deepEqual(syndrome('ldxr x4, [x3]'), { isv: false, wnr: 0 });
+  assert.deepEqual(syndrome('stxr w5, x4, [x3]'), { isv: false, wnr: 1 });
+});
+
+test('a fault on the second element of LDP leaves both destinations and the base unchanged', () => {
+  // the pair straddles the top of RAM (16 MiB at 0x40000000): the second element is outside RAM -> MMIO exit
+  const top = 0x4000_0000 + (16 << 20);
+  const r = runAsm(`movz x3, #0x${(top >>> 16).toString(16)}, lsl #16\nsub x3, x3, #8\nmov x4, #7\nmov x5, #9\nldp x4, x5, [x3], #16\nbrk #0`);
+  assert.equal(r.exit.reason, "mmio", r.exit.reason);
+  assert.equal(x(r, 4), 7n);
+  assert.equal(x(r, 5), 9n);
+  assert.equal(x(r, 3), BigInt(top - 8));
 });

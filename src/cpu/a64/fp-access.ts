@@ -11,9 +11,5 @@
 //     nothing more and report "block ended" (return true from its row).
 // Callers: src/cpu/a64/load-store.ts (LDR/STR/LDP/STP of B/H/S/D/Q).
 
-import type { Translator } from '../translator';
-
-/** FP/SIMD access check; currently a no-op (FP access is always enabled). Returns true when it ended the block. */
-export function checkFpAccess(_t: Translator): boolean {
-  return false;
-}
+// Implemented in vreg.ts (trap state in the TB flags; see checkFpAccess there).
+export { checkFpAccess } from './vreg';
