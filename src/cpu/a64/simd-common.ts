@@ -129,14 +129,17 @@ export function writeLanes(t: Translator, d: number, w: LaneWrite, laneValue: (i
  * that lane code sets to 1 on saturation; `commit()` ORs it into FPSR.QC.
  */
 export class Saturation {
-  private local = -1;
-  constructor(private readonly t: Translator) {}
+  private readonly local: number;
+  private used = false;
+
+  constructor(private readonly t: Translator) {
+    // zeroed up front: the first set() may sit in conditional code, and locals are reused
+    this.local = t.fb.local(I32);
+    t.fb.i32(0).set(this.local);
+  }
 
   flag(): number {
-    if (this.local < 0) {
-      this.local = this.t.fb.local(I32);
-      this.t.fb.i32(0).set(this.local);
-    }
+    this.used = true;
     return this.local;
   }
 
@@ -146,13 +149,13 @@ export class Saturation {
   }
 
   commit(): void {
-    if (this.local < 0) return;
     const f = this.t.fb;
-    f.get(this.local).if();
-    f.get(this.t.cpu).get(this.t.cpu).mem(Op.i32_load, S.FPSR, 2).i32(FPSR_QC).op(Op.i32_or).mem(Op.i32_store, S.FPSR, 2);
-    f.end();
+    if (this.used) {
+      f.get(this.local).if();
+      f.get(this.t.cpu).get(this.t.cpu).mem(Op.i32_load, S.FPSR, 2).i32(FPSR_QC).op(Op.i32_or).mem(Op.i32_store, S.FPSR, 2);
+      f.end();
+    }
     f.release(this.local);
-    this.local = -1;
   }
 }
 
@@ -164,18 +167,22 @@ export function unsignedMax(esz: number): bigint { return esz === 3 ? -1n : (1n 
 /**
  * Clamps the i64 in local `r` (an exact, wider-than-element result) to the
  * signed or unsigned range of the element size, setting QC when clamped;
- * pushes the result. Only valid for esz < 3 (the value is exact in i64).
+ * pushes the result. Only valid for esz < 3 (the value is exact in i64);
+ * `valueUnsigned` says r holds an unsigned value (up to 2^64-1).
  */
-export function saturateTo(t: Translator, sat: Saturation, r: number, esz: number, signed: boolean): void {
+export function saturateTo(t: Translator, sat: Saturation, r: number, esz: number, signed: boolean, valueUnsigned = false): void {
   const f = t.fb;
   const max = signed ? signedMax(esz) : unsignedMax(esz);
   const min = signed ? signedMin(esz) : 0n;
-  f.get(r).i64(max).op(Op.i64_gt_s).if();
+  // an unsigned 64-bit value (e.g. UQXTN's source) must be compared as unsigned, and is never below 0
+  f.get(r).i64(max).op(valueUnsigned ? Op.i64_gt_u : Op.i64_gt_s).if();
   sat.set(); f.i64(max).set(r);
   f.end();
-  f.get(r).i64(min).op(Op.i64_lt_s).if();
-  sat.set(); f.i64(min).set(r);
-  f.end();
+  if (!valueUnsigned) {
+    f.get(r).i64(min).op(Op.i64_lt_s).if();
+    sat.set(); f.i64(min).set(r);
+    f.end();
+  }
   f.get(r);
 }
 

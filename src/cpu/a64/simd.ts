@@ -14,6 +14,7 @@ import {
 } from './simd-common';
 import { boolToMask, doublingMulHigh, laneOps, polyMul8, satAdd, satSub, shiftByRegister, type LaneCtx, type LaneFn } from './simd-int';
 import { SIMD_LDST } from './simd-ldst';
+import { SIMD_ARITH } from './simd-arith';
 import { SIMD_FP } from './simd-fp';
 
 /** Adds the FP/SIMD access check in front of every row. */
@@ -267,85 +268,6 @@ const PERMUTES: Record<number, (i: number, count: number) => number> = {
   7: (i, n) => ((i & 1) ? n : 0) + (i >> 1) + n / 2, // ZIP2
 };
 
-// ---- two-register miscellaneous (integer) -------------------------------------------------
-
-function reverseShuffle(esz: number, containerBytes: number): number[] {
-  const size = 1 << esz;
-  const bytes: number[] = [];
-  for (let i = 0; i < 16; i++) {
-    const container = Math.floor(i / containerBytes) * containerBytes;
-    const within = i - container;
-    const elem = Math.floor(within / size), byte = within % size;
-    const perContainer = containerBytes / size;
-    bytes.push(container + (perContainer - 1 - elem) * size + byte);
-  }
-  return bytes;
-}
-
-/** Narrow the 2*esz-bit lanes of Vn into the lower (q=0) or upper (q=1) half of Vd. */
-function narrow(t: Translator, rd: number, rn: number, esz: number, q: number, srcSigned: boolean, value: (c: LaneCtx, a: number) => void, scalar = false): void {
-  const f = t.fb;
-  const sat = new Saturation(t);
-  const c: LaneCtx = { t, sat };
-  const n = readV(t, rn);
-  const base = q ? readV(t, rd) : undefined;
-  const count = scalar ? 1 : 8 >> esz;
-  const a = f.local(ValType.I64);
-  writeLanes(t, rd, { esz, count, first: q ? count : 0, base }, i => {
-    lane(t, n, esz + 1, i, srcSigned); f.set(a);
-    value(c, a);
-  });
-  sat.commit();
-  f.release(a); f.release(n); if (base !== undefined) f.release(base);
-}
-
-/** Pushes a clamped to the esz range (QC on clamp) from an i64 local. */
-function clampLocal(c: LaneCtx, a: number, esz: number, signed: boolean): void {
-  const f = c.t.fb;
-  const r = f.local(ValType.I64);
-  f.get(a).set(r);
-  saturateTo(c.t, c.sat, r, esz, signed);
-  f.release(r);
-}
-
-/** Unary lane op of the two-register misc group. */
-type UnaryFn = (c: LaneCtx, a: number, esz: number) => void;
-
-const absLane: UnaryFn = (c, a) => {
-  const f = c.t.fb;
-  f.i64(0n).get(a).op(Op.i64_sub).get(a).get(a).i64(0n).op(Op.i64_lt_s).op(Op.select);
-};
-
-/** Saturating ABS/NEG: for 64-bit lanes only MIN overflows. */
-function satUnary(neg: boolean): UnaryFn {
-  return (c, a, esz) => {
-    const f = c.t.fb;
-    const r = f.local(ValType.I64);
-    if (neg) f.i64(0n).get(a).op(Op.i64_sub); else absLane(c, a, esz);
-    f.set(r);
-    if (esz < 3) saturateTo(c.t, c.sat, r, esz, true);
-    else {
-      f.get(a).i64(-(1n << 63n)).op(Op.i64_eq).if();
-      c.sat.set(); f.i64((1n << 63n) - 1n).set(r);
-      f.end();
-      f.get(r);
-    }
-    f.release(r);
-  };
-}
-
-/** Count leading sign bits (CLS, lane sign-extended) or zeros (CLZ, lane zero-extended) within an esize-bit lane. */
-function countLeading(sign: boolean): UnaryFn {
-  return (c, a, esz) => {
-    const f = c.t.fb;
-    const esize = 8 << esz;
-    f.get(a);
-    // CLS(x) = CLZ(x EOR sign copies) - 1: the sign bit itself is not counted
-    if (sign) f.get(a).i64(63n).op(Op.i64_shr_s).op(Op.i64_xor);
-    f.op(Op.i64_clz).i64(BigInt(64 - esize + (sign ? 1 : 0))).op(Op.i64_sub);
-  };
-}
-
 export const SIMD_CORE: Encoding[] = [
   // ---- three same (integer) ----
   {
@@ -512,6 +434,6 @@ export const SIMD_CORE: Encoding[] = [
   },
 ];
 
-export { narrow, clampLocal, absLane, satUnary, countLeading, reverseShuffle, emitLanewise, lanesOf, imm5Element, splatI64, boolToMask, V128 };
+export { emitLanewise, lanesOf };
 
-export const SIMD: Encoding[] = withFpCheck([...SIMD_CORE, ...SIMD_LDST, ...SIMD_FP]);
+export const SIMD: Encoding[] = withFpCheck([...SIMD_CORE, ...SIMD_ARITH, ...SIMD_LDST, ...SIMD_FP]);
