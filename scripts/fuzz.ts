@@ -9,7 +9,7 @@
 // differ and a one-instruction reproducer state.
 
 import { parseArgs } from 'node:util';
-import { ALL_CLASSES, formatDivergence, runFuzz, type InsnClass } from '../test/support/fuzz-gen';
+import { ALL_CLASSES, formatDivergence, runFuzz, usesFp, type InsnClass } from '../test/support/fuzz-gen';
 import { PASSING_CLASSES } from '../test/support/fuzz-classes';
 
 const { values } = parseArgs({
@@ -34,7 +34,7 @@ const classes: InsnClass[] = values.classes === 'all' ? ALL_CLASSES
     if (!(ALL_CLASSES as string[]).includes(c)) throw new Error(`unknown class ${c}; known: ${ALL_CLASSES.join(', ')}`);
     return c as InsnClass;
   });
-const ignoreFp = !values['include-fp'] && !classes.some(c => c.startsWith('fmov') || c.startsWith('fp') || c.startsWith('simd'));
+const ignoreFp = !values['include-fp'] && !classes.some(usesFp);
 
 function fuzz(cls: InsnClass[], instructions: number): number {
   const programs = Math.max(1, Math.ceil(instructions / length));

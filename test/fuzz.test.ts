@@ -5,16 +5,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALL_CLASSES, formatDivergence, runFuzz } from './support/fuzz-gen';
+import { ALL_CLASSES, formatDivergence, runFuzz, usesFp } from './support/fuzz-gen';
 import { PASSING_CLASSES } from './support/fuzz-classes';
 
 const SEED = 0x5eed;
-const isFp = (c: string) => c.startsWith('fmov') || c.startsWith('fp') || c.startsWith('simd');
 
 for (const cls of ALL_CLASSES) {
   const passing = PASSING_CLASSES.includes(cls);
   test(`fuzz class ${cls} (12 programs x 25 instructions)`, passing ? {} : { todo: 'diverges from QEMU (not implemented yet)' }, () => {
-    const divs = runFuzz(SEED, 12, { classes: [cls], length: 25, maxDivergences: 3, ignoreFp: !isFp(cls) });
+    const divs = runFuzz(SEED, 12, { classes: [cls], length: 25, maxDivergences: 3, ignoreFp: !usesFp(cls) });
     assert.equal(divs.map(formatDivergence).join('\n'), '');
   });
 }

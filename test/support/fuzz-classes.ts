@@ -10,4 +10,7 @@ export const PASSING_CLASSES: readonly InsnClass[] = [
   'bitfield', 'dp1', 'dp2', 'mul', 'crc',
   'ldst_uimm', 'ldst_unscaled', 'ldst_prepost', 'ldst_reg', 'ldst_pair', 'ldst_sp', 'ldst_excl', 'ldst_acqrel',
   'branch', 'adr', 'bl',
+  'fmov_gp', 'fp_fma', 'fp_unary', 'fp_cmp', 'fp_cvt_int', 'fp_imm', 'fp_ldst',
+  'simd_int', 'simd_unary', 'simd_shift', 'simd_perm', 'simd_ldst', 'crypto',
 ];
+// Not yet: fp_arith (FABD scalar is undefined on armvirt), simd_fp (FMULX, FRECPE/FRSQRTE/FRECPS/FRSQRTS vector).

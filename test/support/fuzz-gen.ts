@@ -93,6 +93,9 @@ function pointer(g: Gen, align: number, span: number): string {
   return `add x27, x28, #${off}`;
 }
 
+/** Any FP/SIMD register number. */
+function vreg(g: Gen): number { return g.rng.int(32); }
+
 /** Registers X0..X25/X29/X30 for loads (never the base X27). */
 function ldstReg(g: Gen, w: boolean): string { return `${w ? 'w' : 'x'}${g.rng.pick(DEST_REGS)}`; }
 
@@ -294,10 +297,153 @@ export const CLASSES = {
       default: return `fmov v${g.rng.int(32)}.d[1], ${g.rn(false)}`;
     }
   },
+  fp_arith: g => {
+    const t = g.rng.pick(['s', 'd']);
+    const op = g.rng.pick(['fadd', 'fsub', 'fmul', 'fdiv', 'fmax', 'fmin', 'fmaxnm', 'fminnm', 'fnmul', 'fabd']);
+    return `${op} ${t}${vreg(g)}, ${t}${vreg(g)}, ${t}${vreg(g)}`;
+  },
+  fp_fma: g => {
+    const t = g.rng.pick(['s', 'd']);
+    return `${g.rng.pick(['fmadd', 'fmsub', 'fnmadd', 'fnmsub'])} ${t}${vreg(g)}, ${t}${vreg(g)}, ${t}${vreg(g)}, ${t}${vreg(g)}`;
+  },
+  fp_unary: g => {
+    const t = g.rng.pick(['s', 'd']);
+    const op = g.rng.pick(['fabs', 'fneg', 'fsqrt', 'frintn', 'frintp', 'frintm', 'frintz', 'frinta', 'frintx', 'frinti', 'fmov', 'fcvt']);
+    if (op === 'fcvt') { const to = g.rng.pick(t === 's' ? ['d', 'h'] : ['s', 'h']); return `fcvt ${to}${vreg(g)}, ${t}${vreg(g)}`; }
+    return `${op} ${t}${vreg(g)}, ${t}${vreg(g)}`;
+  },
+  fp_cmp: g => {
+    const t = g.rng.pick(['s', 'd']);
+    switch (g.rng.int(4)) {
+      case 0: return `${g.rng.pick(['fcmp', 'fcmpe'])} ${t}${vreg(g)}, ${g.rng.bool() ? `${t}${vreg(g)}` : '#0.0'}`;
+      case 1: return `${g.rng.pick(['fccmp', 'fccmpe'])} ${t}${vreg(g)}, ${t}${vreg(g)}, #${g.rng.int(16)}, ${g.cond()}`;
+      default: return `fcsel ${t}${vreg(g)}, ${t}${vreg(g)}, ${t}${vreg(g)}, ${g.cond()}`;
+    }
+  },
+  fp_cvt_int: g => {
+    const t = g.rng.pick(['s', 'd']);
+    const w = g.sf();
+    if (g.rng.bool()) {
+      const op = g.rng.pick(['fcvtzs', 'fcvtzu', 'fcvtns', 'fcvtnu', 'fcvtps', 'fcvtpu', 'fcvtms', 'fcvtmu', 'fcvtas', 'fcvtau']);
+      return `${op} ${g.rd(w)}, ${t}${vreg(g)}`;
+    }
+    if (g.rng.int(4) === 0) return `${g.rng.pick(['scvtf', 'ucvtf', 'fcvtzs', 'fcvtzu'].slice(0, 2))} ${t}${vreg(g)}, ${g.rn(w)}, #${g.rng.range(1, w ? 32 : 64)}`;
+    return `${g.rng.pick(['scvtf', 'ucvtf'])} ${t}${vreg(g)}, ${g.rn(w)}`;
+  },
+  fp_imm: g => `fmov ${g.rng.pick(['s', 'd'])}${vreg(g)}, #${g.rng.pick(['1.0', '-2.0', '0.5', '31.0', '0.125', '-1.9375', '3.0', '10.0'])}`,
+  fp_ldst: g => {
+    const [t, size] = g.rng.pick([['b', 1], ['h', 2], ['s', 4], ['d', 8], ['q', 16]] as const);
+    switch (g.rng.int(4)) {
+      case 0: return `${g.rng.pick(['ldr', 'str'])} ${t}${vreg(g)}, [x28, #${g.rng.int(SCRATCH_SIZE / size) * size}]`;
+      case 1: return `${pointer(g, 16, 0)}\n${g.rng.pick(['ldr', 'str'])} ${t}${vreg(g)}, [x27, #${Math.floor(g.rng.range(-256, 255) / size) * size}]!`;
+      case 2: return `${pointer(g, 16, 0)}\n${g.rng.pick(['ldur', 'stur'])} ${t}${vreg(g)}, [x27, #${Math.floor(g.rng.range(-256, 255) / size) * size}]`;
+      default: {
+        if (size === 1 || size === 2) return `ldr ${t}${vreg(g)}, [x28, #${g.rng.int(64) * size}]`;
+        const a = vreg(g); let b = vreg(g); while (b === a) b = vreg(g);
+        return `${pointer(g, 16, 0)}\n${g.rng.pick(['ldp', 'stp'])} ${t}${a}, ${t}${b}, [x27, #${g.rng.range(-16, 15) * size}]`;
+      }
+    }
+  },
+  simd_int: g => {
+    const arr = g.rng.pick(['16b', '8h', '4s', '8b', '4h', '2s', '2d']);
+    const op = g.rng.pick(['add', 'sub', 'mul', 'and', 'orr', 'eor', 'bic', 'orn', 'cmeq', 'cmgt', 'cmge', 'cmhi', 'cmhs', 'cmtst',
+      'smax', 'smin', 'umax', 'umin', 'sqadd', 'uqadd', 'sqsub', 'uqsub', 'addp', 'sabd', 'uabd', 'bsl', 'bit', 'bif', 'mla', 'mls', 'urhadd', 'shadd']);
+    const lanes = ['and', 'orr', 'eor', 'bic', 'orn', 'bsl', 'bit', 'bif'].includes(op) ? (arr.startsWith('16') || arr === '8h' || arr === '4s' || arr === '2d' ? '16b' : '8b') : arr;
+    const noD = ['mul', 'smax', 'smin', 'umax', 'umin', 'sabd', 'uabd', 'mla', 'mls', 'urhadd', 'shadd'];
+    const a = lanes === '2d' && noD.includes(op) ? '4s' : lanes;
+    return `${op} v${vreg(g)}.${a}, v${vreg(g)}.${a}, v${vreg(g)}.${a}`;
+  },
+  simd_unary: g => {
+    const arr = g.rng.pick(['16b', '8h', '4s', '8b', '4h', '2s']);
+    const op = g.rng.pick(['abs', 'neg', 'not', 'cnt', 'rev64', 'rev32', 'rev16', 'cls', 'clz', 'addv', 'uaddlv', 'umaxv', 'sminv', 'xtn', 'uaddlp', 'saddlp', 'sqabs', 'cmeq0', 'cmlt0']);
+    if (op === 'not' || op === 'cnt' || op === 'rev16') { const b = arr.startsWith('16') || arr === '8h' || arr === '4s' ? '16b' : '8b'; return `${op} v${vreg(g)}.${b}, v${vreg(g)}.${b}`; }
+    if (op === 'rev32') { const b = g.rng.pick(['16b', '8h', '8b', '4h']); return `rev32 v${vreg(g)}.${b}, v${vreg(g)}.${b}`; }
+    if (op === 'rev64' || op === 'cls' || op === 'clz' || op === 'abs' || op === 'neg' || op === 'sqabs') return `${op} v${vreg(g)}.${arr}, v${vreg(g)}.${arr}`;
+    if (op === 'cmeq0' || op === 'cmlt0') return `${op.slice(0, 4)} v${vreg(g)}.${arr}, v${vreg(g)}.${arr}, #0`;
+    if (op === 'xtn') { const [d, n] = g.rng.pick([['8b', '8h'], ['4h', '4s'], ['2s', '2d']]); return `xtn v${vreg(g)}.${d}, v${vreg(g)}.${n}`; }
+    if (op === 'uaddlp' || op === 'saddlp') { const [d, n] = g.rng.pick([['8h', '16b'], ['4s', '8h'], ['2d', '4s']]); return `${op} v${vreg(g)}.${d}, v${vreg(g)}.${n}`; }
+    // Reductions to a scalar (no 2S form).
+    const [r, n] = g.rng.pick([['b', '16b'], ['h', '8h'], ['s', '4s'], ['b', '8b'], ['h', '4h']]);
+    const wide = op === 'uaddlv' ? ({ b: 'h', h: 's', s: 'd' } as Record<string, string>)[r] : r;
+    return `${op} ${wide}${vreg(g)}, v${vreg(g)}.${n}`;
+  },
+  simd_shift: g => {
+    const [arr, bits] = g.rng.pick([['16b', 8], ['8h', 16], ['4s', 32], ['2d', 64], ['8b', 8], ['4h', 16], ['2s', 32]] as const);
+    const op = g.rng.pick(['shl', 'ushr', 'sshr', 'ssra', 'usra', 'sli', 'sri', 'srshr', 'urshr', 'sqshl', 'ushll', 'sshll', 'shrn', 'sshl', 'ushl']);
+    if (op === 'ushll' || op === 'sshll') {
+      const [d, n, b] = g.rng.pick([['8h', '8b', 8], ['4s', '4h', 16], ['2d', '2s', 32]] as const);
+      return `${op} v${vreg(g)}.${d}, v${vreg(g)}.${n}, #${g.rng.int(b)}`;
+    }
+    if (op === 'shrn') {
+      const [d, n, b] = g.rng.pick([['8b', '8h', 8], ['4h', '4s', 16], ['2s', '2d', 32]] as const);
+      return `shrn v${vreg(g)}.${d}, v${vreg(g)}.${n}, #${g.rng.range(1, b)}`;
+    }
+    if (op === 'sshl' || op === 'ushl') return `${op} v${vreg(g)}.${arr}, v${vreg(g)}.${arr}, v${vreg(g)}.${arr}`;
+    const left = op === 'shl' || op === 'sli' || op === 'sqshl';
+    return `${op} v${vreg(g)}.${arr}, v${vreg(g)}.${arr}, #${left ? g.rng.int(bits) : g.rng.range(1, bits)}`;
+  },
+  simd_perm: g => {
+    const arr = g.rng.pick(['16b', '8h', '4s', '2d', '8b', '4h', '2s']);
+    const op = g.rng.pick(['zip1', 'zip2', 'uzp1', 'uzp2', 'trn1', 'trn2', 'ext', 'tbl', 'dup', 'dupg', 'ins', 'insg', 'umov', 'smov', 'movi', 'mvni']);
+    const a = op.startsWith('trn') || op.startsWith('zip') || op.startsWith('uzp') ? (arr === '2d' || arr === '2s' || true ? arr : arr) : arr;
+    switch (op) {
+      case 'ext': { const q = g.rng.bool(); return `ext v${vreg(g)}.${q ? '16b' : '8b'}, v${vreg(g)}.${q ? '16b' : '8b'}, v${vreg(g)}.${q ? '16b' : '8b'}, #${g.rng.int(q ? 16 : 8)}`; }
+      case 'tbl': { const n = g.rng.range(1, 4); const first = g.rng.int(32); const list = Array.from({ length: n }, (_, i) => `v${(first + i) % 32}.16b`).join(', '); const q = g.rng.bool() ? '16b' : '8b'; return `${g.rng.pick(['tbl', 'tbx'])} v${vreg(g)}.${q}, {${list}}, v${vreg(g)}.${q}`; }
+      case 'dup': { const [t, n] = g.rng.pick([['b', 16], ['h', 8], ['s', 4], ['d', 2]] as const); const dst = { b: '16b', h: '8h', s: '4s', d: '2d' }[t]; return `dup v${vreg(g)}.${dst}, v${vreg(g)}.${t}[${g.rng.int(n)}]`; }
+      case 'dupg': { const [dst, w] = g.rng.pick([['16b', true], ['8h', true], ['4s', true], ['2d', false], ['8b', true]] as const); return `dup v${vreg(g)}.${dst}, ${g.rn(w)}`; }
+      case 'ins': { const [t, n] = g.rng.pick([['b', 16], ['h', 8], ['s', 4], ['d', 2]] as const); return `mov v${vreg(g)}.${t}[${g.rng.int(n)}], v${vreg(g)}.${t}[${g.rng.int(n)}]`; }
+      case 'insg': { const [t, n] = g.rng.pick([['b', 16], ['h', 8], ['s', 4], ['d', 2]] as const); return `mov v${vreg(g)}.${t}[${g.rng.int(n)}], ${g.rn(t !== 'd')}`; }
+      case 'umov': { const [t, n] = g.rng.pick([['b', 16], ['h', 8], ['s', 4], ['d', 2]] as const); return `umov ${g.rd(t !== 'd')}, v${vreg(g)}.${t}[${g.rng.int(n)}]`; }
+      case 'smov': { const [t, n, w] = g.rng.pick([['b', 16, true], ['h', 8, false], ['s', 4, false]] as const); return `smov ${g.rd(w)}, v${vreg(g)}.${t}[${g.rng.int(n)}]`; }
+      case 'movi': return g.rng.bool() ? `movi v${vreg(g)}.16b, #${g.rng.int(256)}` : `movi v${vreg(g)}.2d, #0xff00ff0000ffff00`;
+      case 'mvni': return `mvni v${vreg(g)}.4s, #${g.rng.int(256)}, lsl #${g.rng.pick([0, 8, 16, 24])}`;
+      default: return `${op} v${vreg(g)}.${a === '2d' && op.startsWith('x') ? '4s' : a}, v${vreg(g)}.${a}, v${vreg(g)}.${a}`;
+    }
+  },
+  simd_fp: g => {
+    const arr = g.rng.pick(['4s', '2s', '2d']);
+    const op = g.rng.pick(['fadd', 'fsub', 'fmul', 'fdiv', 'fmax', 'fmin', 'fmla', 'fmls', 'fcmeq', 'fcmgt', 'fcmge', 'faddp', 'fabs', 'fneg', 'fsqrt', 'scvtf', 'ucvtf', 'fcvtzs', 'fcvtzu', 'frintn', 'fmulx', 'frecpe', 'frsqrte', 'frecps', 'frsqrts']);
+    if (['fabs', 'fneg', 'fsqrt', 'scvtf', 'ucvtf', 'fcvtzs', 'fcvtzu', 'frintn', 'frecpe', 'frsqrte'].includes(op)) return `${op} v${vreg(g)}.${arr}, v${vreg(g)}.${arr}`;
+    return `${op} v${vreg(g)}.${arr}, v${vreg(g)}.${arr}, v${vreg(g)}.${arr}`;
+  },
+  simd_ldst: g => {
+    const n = g.rng.range(1, 4);
+    const arr = g.rng.pick(['16b', '8h', '4s', '2d', '8b', '4h', '2s']);
+    const first = g.rng.int(32);
+    const list = Array.from({ length: n }, (_, i) => `v${(first + i) % 32}.${arr}`).join(', ');
+    const op = g.rng.pick(['ld1', 'st1', `ld${n}`, `st${n}`]);
+    const op2 = (op === 'ld1' || op === 'st1' || !arr.startsWith('1') || true) ? op : op;
+    const bytes = n * (arr === '16b' || arr === '8h' || arr === '4s' || arr === '2d' ? 16 : 8);
+    const post = g.rng.int(3);
+    const addr = post === 0 ? '[x27]' : post === 1 ? `[x27], #${bytes}` : '[x27], x26';
+    const setup = post === 2 ? `\nmovz x26, #${g.rng.int(64) * 8}` : '';
+    if (g.rng.int(5) === 0) { // single lane / replicate
+      const [t, lanes] = g.rng.pick([['b', 16], ['h', 8], ['s', 4], ['d', 2]] as const);
+      if (g.rng.bool()) return `${pointer(g, 16, 64)}\n${g.rng.pick(['ld1', 'st1'])} {v${vreg(g)}.${t}}[${g.rng.int(lanes)}], [x27]`;
+      return `${pointer(g, 16, 64)}\nld1r {v${vreg(g)}.${({ b: '16b', h: '8h', s: '4s', d: '2d' } as const)[t]}}, [x27]`;
+    }
+    return `${pointer(g, 16, 64)}${setup}\n${arr === '2d' && op2.match(/^(ld|st)[234]$/) && false ? 'ld1' : op2} {${list}}, ${addr}`;
+  },
+  crypto: g => {
+    const op = g.rng.pick(['aese', 'aesd', 'aesmc', 'aesimc', 'sha1h', 'sha1su1', 'sha256su0', 'sha1c', 'sha1p', 'sha1m', 'sha1su0', 'sha256h', 'sha256h2', 'sha256su1', 'pmull', 'pmull2']);
+    switch (op) {
+      case 'aese': case 'aesd': case 'aesmc': case 'aesimc': return `${op} v${vreg(g)}.16b, v${vreg(g)}.16b`;
+      case 'sha1h': return `sha1h s${vreg(g)}, s${vreg(g)}`;
+      case 'sha1su1': case 'sha256su0': return `${op} v${vreg(g)}.4s, v${vreg(g)}.4s`;
+      case 'sha1c': case 'sha1p': case 'sha1m': return `${op} q${vreg(g)}, s${vreg(g)}, v${vreg(g)}.4s`;
+      case 'sha256h': case 'sha256h2': return `${op} q${vreg(g)}, q${vreg(g)}, v${vreg(g)}.4s`;
+      case 'pmull': return g.rng.bool() ? `pmull v${vreg(g)}.8h, v${vreg(g)}.8b, v${vreg(g)}.8b` : `pmull v${vreg(g)}.1q, v${vreg(g)}.1d, v${vreg(g)}.1d`;
+      case 'pmull2': return `pmull2 v${vreg(g)}.8h, v${vreg(g)}.16b, v${vreg(g)}.16b`;
+      default: return `${op} v${vreg(g)}.4s, v${vreg(g)}.4s, v${vreg(g)}.4s`;
+    }
+  },
 } satisfies Record<string, Emit>;
 
 export type InsnClass = keyof typeof CLASSES;
 export const ALL_CLASSES = Object.keys(CLASSES) as InsnClass[];
+
+/** Classes that touch FP/SIMD state (their runs also compare V0-V31, FPCR and FPSR). */
+export function usesFp(cls: InsnClass): boolean { return /^(fmov|fp_|simd_|crypto)/.test(cls); }
 
 /** One generated instruction (or tight group) with the class that produced it. */
 export interface FuzzItem { cls: InsnClass | 'label'; asm: string }
@@ -311,6 +457,26 @@ export function programAsm(items: FuzzItem[]): string {
   return `${items.map(i => i.asm).join('\n')}\n${TRAILING_LABELS}`;
 }
 
+const F64_SPECIAL = [0n, 0x8000_0000_0000_0000n, 0x3ff0_0000_0000_0000n, 0xbff0_0000_0000_0000n, 0x7ff0_0000_0000_0000n, 0xfff0_0000_0000_0000n,
+  0x7ff8_0000_0000_0000n, 0x7ff4_0000_0000_0001n, 0x0000_0000_0000_0001n, 0x000f_ffff_ffff_ffffn, 0x7fef_ffff_ffff_ffffn, 0x4330_0000_0000_0000n,
+  0x43e0_0000_0000_0000n, 0xc3e0_0000_0000_0000n, 0x41e0_0000_0000_0000n, 0x3fe0_0000_0000_0000n, 0x4009_21fb_5444_2d18n];
+const F32_SPECIAL = [0, 0x8000_0000, 0x3f80_0000, 0xbf80_0000, 0x7f80_0000, 0xff80_0000, 0x7fc0_0000, 0x7fa0_0001, 0x0000_0001, 0x007f_ffff,
+  0x7f7f_ffff, 0x4f00_0000, 0xcf00_0000, 0x5f00_0000, 0x3f00_0000, 0x4b00_0000, 0x3fc0_0000, 0x4049_0fdb];
+
+/** 64 bits that are interesting as a double, as two floats, or as integer lanes. */
+function interestingFp64(rng: Rng): bigint {
+  const f32 = () => BigInt(rng.int(3) === 0 ? rng.pick(F32_SPECIAL) : ((rng.u32() & 0x807fffff) | ((rng.range(100, 154) << 23) >>> 0)) >>> 0);
+  switch (rng.int(5)) {
+    case 0: return rng.pick(F64_SPECIAL);
+    case 1: return (f32() << 32n) | f32();
+    case 2: { // a double of moderate exponent (values that round, convert and compare non-trivially)
+      const exp = BigInt(rng.range(0x3f0, 0x440));
+      return (BigInt(rng.u32() & 0x80000000) << 32n) | (exp << 52n) | (rng.u64() & 0xf_ffff_ffff_ffffn);
+    }
+    default: return rng.interesting64();
+  }
+}
+
 /** A random initial state: interesting register values, flags, FP registers and memory contents. */
 export function randomInit(rng: Rng): OracleInit {
   const x: (bigint | undefined)[] = [];
@@ -320,8 +486,10 @@ export function randomInit(rng: Rng): OracleInit {
   const memory = new Uint8Array(SCRATCH_SIZE);
   for (let i = 0; i < memory.length; i += 4) new DataView(memory.buffer).setUint32(i, rng.u32(), true);
   const v: bigint[] = [];
-  for (let n = 0; n < 32; n++) v.push((rng.interesting64() << 64n) | rng.interesting64());
-  return { x, nzcv: (rng.u32() & 0xf0000000) >>> 0, v, memory };
+  for (let n = 0; n < 32; n++) v.push((interestingFp64(rng) << 64n) | interestingFp64(rng));
+  // Mostly the default FPCR; sometimes another rounding mode, flush-to-zero or default-NaN.
+  const fpcr = rng.pick([0, 0, 0, 1 << 22, 2 << 22, 3 << 22, 1 << 24, 1 << 25, (1 << 24) | (1 << 25)]);
+  return { x, nzcv: (rng.u32() & 0xf0000000) >>> 0, v, memory, fpcr };
 }
 
 /** Generates `length` instructions from the chosen classes, deterministic from `seed`. */
