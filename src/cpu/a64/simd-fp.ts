@@ -1,6 +1,377 @@
-// Vector floating point of Advanced SIMD (three same, two-register misc,
-// by element, across lanes, pairwise): filled in with the shared FP library.
+// Vector (and scalar-SIMD) floating point of Advanced SIMD: three same,
+// pairwise, two-register misc (rounding, conversions, estimates, compares
+// against zero), across lanes, by element and fixed-point conversions.
+//
+// Every operation runs lane by lane in TypeScript on the shared Arm FP
+// library (cpu/fp/softfloat.ts), so NaN propagation, default NaN, flush to
+// zero, rounding modes and the cumulative FPSR flags are the scalar
+// instructions' exactly. Results are gathered before Vd is written (Vd may
+// alias a source) and 64-bit forms clear bits 127:64.
 
-import type { Encoding } from '../decode';
+import type { Encoding, Fields } from '../decode';
+import type { Translator } from '../translator';
+import type { Cpu } from '../cpu';
+import {
+  FpEnv, Rounding, type Width, fpAbs, fpAdd, fpCompareOrdered, fpConvert, fpDiv, fpMax, fpMaxNum, fpMin, fpMinNum, fpMul, fpMulAdd,
+  fpMulX, fpNeg, fpRecipEstimate, fpRecipStepFused, fpRecpX, fpRoundInt, fpRSqrtEstimate, fpRSqrtStepFused, fpSqrt, fpSub, fpToFixed,
+  fixedToFp, recipEstimate, recipSqrtEstimate, fpZero,
+} from '../fp/softfloat';
+import { callSimdHelper, registerSimdHelper, vAddr } from './simd-common';
+import { S } from '../state';
 
-export const SIMD_FP: Encoding[] = [];
+
+// ---- lane access (TypeScript) ---------------------------------------------------------
+
+function readLane(cpu: Cpu, n: number, N: number, i: number): bigint {
+  const a = vAddr(cpu, n);
+  if (N === 64) return cpu.dv.getBigUint64(a + 8 * i, true);
+  if (N === 32) return BigInt(cpu.dv.getUint32(a + 4 * i, true));
+  return BigInt(cpu.dv.getUint16(a + 2 * i, true));
+}
+
+/** Writes `lanes` (N bits each) to Vd from lane `first`; clears the rest unless `keep`. */
+function writeLanes(cpu: Cpu, d: number, N: number, lanes: bigint[], first = 0, keep = false): void {
+  const a = vAddr(cpu, d);
+  if (!keep) cpu.u8.fill(0, a, a + 16);
+  lanes.forEach((v, k) => {
+    const i = first + k;
+    if (N === 64) cpu.dv.setBigUint64(a + 8 * i, BigInt.asUintN(64, v), true);
+    else if (N === 32) cpu.dv.setUint32(a + 4 * i, Number(BigInt.asUintN(32, v)), true);
+    else cpu.dv.setUint16(a + 2 * i, Number(BigInt.asUintN(16, v)), true);
+  });
+}
+
+function envOf(cpu: Cpu): FpEnv {
+  return new FpEnv(cpu.u32[(cpu.base + S.FPCR) >> 2]);
+}
+
+function commit(cpu: Cpu, env: FpEnv): void {
+  if (env.flags) cpu.u32[(cpu.base + S.FPSR) >> 2] |= env.flags;
+}
+
+/**
+ * Helper argument layout: d | n<<5 | m<<10 | sz<<15 (0: 32-bit, 1: 64-bit)
+ * | lanes-1 <<16 (2 bits) | element index <<18 (2 bits) | byElement <<20 |
+ * extra <<21 (fraction bits / 64-bit-form flag, 7 bits).
+ */
+const pack = (d: number, n: number, m: number, sz: number, lanes: number, index = 0, byElement = 0, extra = 0) =>
+  d | (n << 5) | (m << 10) | (sz << 15) | ((lanes - 1) << 16) | (index << 18) | (byElement << 20) | (extra << 21);
+
+interface Args { d: number; n: number; m: number; N: Width; lanes: number; index: number; byElement: boolean; extra: number }
+function unpack(a: number): Args {
+  return {
+    d: a & 31, n: (a >> 5) & 31, m: (a >> 10) & 31, N: (a >> 15) & 1 ? 64 : 32, lanes: ((a >> 16) & 3) + 1,
+    index: (a >> 18) & 3, byElement: ((a >> 20) & 1) === 1, extra: (a >>> 21) & 0x7f,
+  };
+}
+
+type Binary = (N: Width, a: bigint, b: bigint, env: FpEnv, d: bigint) => bigint;
+
+const ones = (N: number) => (1n << BigInt(N)) - 1n;
+const mask = (N: number, c: boolean) => (c ? ones(N) : 0n);
+
+const BINARY: Record<string, Binary> = {
+  FADD: fpAdd, FSUB: fpSub, FMUL: fpMul, FDIV: fpDiv, FMULX: fpMulX,
+  FMAX: fpMax, FMIN: fpMin, FMAXNM: fpMaxNum, FMINNM: fpMinNum,
+  FABD: (N, a, b, env) => fpAbs(N, fpSub(N, a, b, env)),
+  FMLA: (N, a, b, env, d) => fpMulAdd(N, d, a, b, env),
+  FMLS: (N, a, b, env, d) => fpMulAdd(N, d, fpNeg(N, a), b, env),
+  FRECPS: fpRecipStepFused, FRSQRTS: fpRSqrtStepFused,
+  FCMEQ: (N, a, b, env) => mask(N, fpCompareOrdered(N, a, b, 'eq', env)),
+  FCMGE: (N, a, b, env) => mask(N, fpCompareOrdered(N, a, b, 'ge', env)),
+  FCMGT: (N, a, b, env) => mask(N, fpCompareOrdered(N, a, b, 'gt', env)),
+  FACGE: (N, a, b, env) => mask(N, fpCompareOrdered(N, fpAbs(N, a), fpAbs(N, b), 'ge', env)),
+  FACGT: (N, a, b, env) => mask(N, fpCompareOrdered(N, fpAbs(N, a), fpAbs(N, b), 'gt', env)),
+};
+
+const binaryIds = new Map<string, number>();
+const pairwiseIds = new Map<string, number>();
+for (const [name, fn] of Object.entries(BINARY)) {
+  binaryIds.set(name, registerSimdHelper((cpu, raw) => {
+    const a = unpack(raw);
+    const env = envOf(cpu);
+    const out: bigint[] = [];
+    const bElem = a.byElement ? readLane(cpu, a.m, a.N, a.index) : 0n;
+    for (let i = 0; i < a.lanes; i++) {
+      const x = readLane(cpu, a.n, a.N, i);
+      const y = a.byElement ? bElem : readLane(cpu, a.m, a.N, i);
+      out.push(fn(a.N, x, y, env, readLane(cpu, a.d, a.N, i)));
+    }
+    writeLanes(cpu, a.d, a.N, out);
+    commit(cpu, env);
+    return 0;
+  }));
+  // pairwise: lanes of Vn:Vm taken two at a time (extra=1: scalar form, a pair of Vn only)
+  pairwiseIds.set(name, registerSimdHelper((cpu, raw) => {
+    const a = unpack(raw);
+    const env = envOf(cpu);
+    const src: bigint[] = [];
+    for (let i = 0; i < a.lanes; i++) src.push(readLane(cpu, a.n, a.N, i));
+    for (let i = 0; i < a.lanes; i++) src.push(readLane(cpu, a.m, a.N, i));
+    const out: bigint[] = [];
+    for (let i = 0; i < a.lanes; i++) out.push(fn(a.N, src[2 * i], src[2 * i + 1], env, 0n));
+    writeLanes(cpu, a.d, a.N, a.extra ? [out[0]] : out);
+    commit(cpu, env);
+    return 0;
+  }));
+}
+
+/** Three-same FP opcodes: key u<<4 | a<<3 | opcode<2:0>. */
+const THREE_SAME_FP: Record<number, string> = {
+  0x00: 'FMAXNM', 0x01: 'FMLA', 0x02: 'FADD', 0x03: 'FMULX', 0x04: 'FCMEQ', 0x06: 'FMAX', 0x07: 'FRECPS',
+  0x08: 'FMINNM', 0x09: 'FMLS', 0x0a: 'FSUB', 0x0e: 'FMIN', 0x0f: 'FRSQRTS',
+  0x10: 'FMAXNMP', 0x12: 'FADDP', 0x13: 'FMUL', 0x14: 'FCMGE', 0x15: 'FACGE', 0x16: 'FMAXP', 0x17: 'FDIV',
+  0x18: 'FMINNMP', 0x1a: 'FABD', 0x1c: 'FCMGT', 0x1d: 'FACGT', 0x1e: 'FMINP',
+};
+const SCALAR_THREE_SAME_FP = new Set(['FMULX', 'FCMEQ', 'FRECPS', 'FRSQRTS', 'FCMGE', 'FACGE', 'FABD', 'FCMGT', 'FACGT']);
+
+function binaryCall(t: Translator, name: string, args: number): void {
+  // FADDP, FMAXP, FMINP, FMAXNMP, FMINNMP: the pairwise form of the operation without the P
+  if (name.endsWith('P')) {
+    callSimdHelper(t, pairwiseIds.get(name.slice(0, -1))!, args);
+  } else {
+    callSimdHelper(t, binaryIds.get(name)!, args);
+  }
+}
+
+// ---- unary operations -----------------------------------------------------------------
+
+type Unary = (N: Width, a: bigint, env: FpEnv, extra: number) => bigint;
+
+const ROUNDING_OF: Record<string, Rounding | 'fpcr'> = { N: Rounding.TieEven, P: Rounding.PosInf, M: Rounding.NegInf, Z: Rounding.Zero, A: Rounding.TieAway, X: 'fpcr', I: 'fpcr' };
+const rm = (r: Rounding | 'fpcr', env: FpEnv) => (r === 'fpcr' ? env.rounding : r);
+
+/** URECPE / URSQRTE on 32-bit unsigned fixed-point lanes. */
+function unsignedRecipEstimate(a: bigint): bigint {
+  const v = Number(a);
+  if (v < 0x80000000) return 0xffffffffn;
+  return BigInt(recipEstimate(v >>> 23)) << 23n;
+}
+function unsignedRSqrtEstimate(a: bigint): bigint {
+  const v = Number(a);
+  if (v < 0x40000000) return 0xffffffffn;
+  return BigInt(recipSqrtEstimate(v >>> 23)) << 23n;
+}
+
+const UNARY: Record<string, Unary> = {
+  FABS: (N, a) => fpAbs(N, a),
+  FNEG: (N, a) => fpNeg(N, a),
+  FSQRT: (N, a, env) => fpSqrt(N, a, env),
+  FRECPE: (N, a, env) => fpRecipEstimate(N, a, env),
+  FRSQRTE: (N, a, env) => fpRSqrtEstimate(N, a, env),
+  FRECPX: (N, a, env) => fpRecpX(N, a, env),
+  URECPE: (_N, a) => unsignedRecipEstimate(a),
+  URSQRTE: (_N, a) => unsignedRSqrtEstimate(a),
+  FCMGT0: (N, a, env) => mask(N, fpCompareOrdered(N, a, fpZero(N, 0), 'gt', env)),
+  FCMGE0: (N, a, env) => mask(N, fpCompareOrdered(N, a, fpZero(N, 0), 'ge', env)),
+  FCMEQ0: (N, a, env) => mask(N, fpCompareOrdered(N, a, fpZero(N, 0), 'eq', env)),
+  FCMLE0: (N, a, env) => mask(N, fpCompareOrdered(N, fpZero(N, 0), a, 'ge', env)),
+  FCMLT0: (N, a, env) => mask(N, fpCompareOrdered(N, fpZero(N, 0), a, 'gt', env)),
+  SCVTF: (N, a, env, fbits) => fixedToFp(N, a, N as 32 | 64, fbits, false, env),
+  UCVTF: (N, a, env, fbits) => fixedToFp(N, a, N as 32 | 64, fbits, true, env),
+};
+for (const r of ['N', 'P', 'M', 'Z', 'A', 'X', 'I']) {
+  UNARY[`FRINT${r}`] = (N, a, env) => fpRoundInt(N, a, env, rm(ROUNDING_OF[r], env), r === 'X');
+}
+for (const r of ['N', 'P', 'M', 'Z', 'A']) {
+  UNARY[`FCVT${r}S`] = (N, a, env, fbits) => fpToFixed(N, a, fbits, false, N as 32 | 64, env, rm(ROUNDING_OF[r], env));
+  UNARY[`FCVT${r}U`] = (N, a, env, fbits) => fpToFixed(N, a, fbits, true, N as 32 | 64, env, rm(ROUNDING_OF[r], env));
+}
+
+const unaryIds = new Map<string, number>();
+for (const [name, fn] of Object.entries(UNARY)) {
+  unaryIds.set(name, registerSimdHelper((cpu, raw) => {
+    const a = unpack(raw);
+    const env = envOf(cpu);
+    const out: bigint[] = [];
+    for (let i = 0; i < a.lanes; i++) out.push(fn(a.N, readLane(cpu, a.n, a.N, i), env, a.extra));
+    writeLanes(cpu, a.d, a.N, out);
+    commit(cpu, env);
+    return 0;
+  }));
+}
+
+/** Two-register misc FP: key u<<6 | a<<5 | opcode. */
+const TWO_MISC_FP: Record<number, string> = {
+  0x18: 'FRINTN', 0x19: 'FRINTM', 0x1a: 'FCVTNS', 0x1b: 'FCVTMS', 0x1c: 'FCVTAS', 0x1d: 'SCVTF',
+  0x2c: 'FCMGT0', 0x2d: 'FCMEQ0', 0x2e: 'FCMLT0', 0x2f: 'FABS', 0x38: 'FRINTP', 0x39: 'FRINTZ', 0x3a: 'FCVTPS', 0x3b: 'FCVTZS',
+  0x3c: 'URECPE', 0x3d: 'FRECPE', 0x3f: 'FRECPX',
+  0x58: 'FRINTA', 0x59: 'FRINTX', 0x5a: 'FCVTNU', 0x5b: 'FCVTMU', 0x5c: 'FCVTAU', 0x5d: 'UCVTF',
+  0x6c: 'FCMGE0', 0x6d: 'FCMLE0', 0x6f: 'FNEG', 0x79: 'FRINTI', 0x7a: 'FCVTPU', 0x7b: 'FCVTZU', 0x7c: 'URSQRTE', 0x7d: 'FRSQRTE', 0x7f: 'FSQRT',
+};
+const VECTOR_ONLY = new Set(['FRINTN', 'FRINTM', 'FRINTP', 'FRINTZ', 'FRINTA', 'FRINTX', 'FRINTI', 'FABS', 'FNEG', 'FSQRT', 'URECPE', 'URSQRTE']);
+
+// ---- widening / narrowing conversions ------------------------------------------------------
+
+/** FCVTL(2): half->single (sz=0) or single->double (sz=1) from the lower/upper half. */
+const FCVTL = registerSimdHelper((cpu, raw) => {
+  const a = unpack(raw);
+  const env = envOf(cpu);
+  const from: Width = a.N === 64 ? 32 : 16;
+  const count = 128 / a.N;
+  const part = a.extra & 1;
+  const out: bigint[] = [];
+  for (let i = 0; i < count; i++) out.push(fpConvert(from, a.N, readLane(cpu, a.n, from, i + part * count), env));
+  writeLanes(cpu, a.d, a.N, out);
+  commit(cpu, env);
+  return 0;
+});
+
+/** FCVTN(2) / FCVTXN(2) (round to odd): single->half or double->single into the lower/upper half. */
+function narrowConvert(odd: boolean) {
+  return registerSimdHelper((cpu, raw) => {
+    const a = unpack(raw);
+    const env = envOf(cpu);
+    const to: Width = a.N === 64 ? 32 : 16;
+    const part = a.extra & 1;
+    const scalar = (a.extra & 2) !== 0;
+    const count = scalar ? 1 : 128 / a.N;
+    const out: bigint[] = [];
+    for (let i = 0; i < count; i++) out.push(fpConvert(a.N, to, readLane(cpu, a.n, a.N, i), env, odd ? Rounding.Odd : env.rounding));
+    writeLanes(cpu, a.d, to, out, part * count, part === 1);
+    commit(cpu, env);
+    return 0;
+  });
+}
+const FCVTN = narrowConvert(false);
+const FCVTXN = narrowConvert(true);
+
+// ---- across lanes -------------------------------------------------------------------------
+
+const ACROSS: Record<string, Binary> = { FMAXNMV: fpMaxNum, FMINNMV: fpMinNum, FMAXV: fpMax, FMINV: fpMin };
+const acrossIds = new Map<string, number>();
+for (const [name, fn] of Object.entries(ACROSS)) {
+  // Reduce(): pairwise tree over the four lanes, as the pseudocode does
+  acrossIds.set(name, registerSimdHelper((cpu, raw) => {
+    const a = unpack(raw);
+    const env = envOf(cpu);
+    const l = [0, 1, 2, 3].map(i => readLane(cpu, a.n, 32, i));
+    const r = fn(32, fn(32, l[0], l[1], env, 0n), fn(32, l[2], l[3], env, 0n), env, 0n);
+    writeLanes(cpu, a.d, 32, [r]);
+    commit(cpu, env);
+    return 0;
+  }));
+}
+
+// ---- decode ---------------------------------------------------------------------------------
+
+const fpLanes = (q: number, sz: number) => (q ? 4 : 2) >> sz;
+
+function threeSameFp(t: Translator, f: Fields, scalar: boolean): void {
+  const name = THREE_SAME_FP[(f.u << 4) | (f.a << 3) | (f.opcode & 7)];
+  const lanes = scalar ? 1 : fpLanes(f.q, f.sz);
+  binaryCall(t, name, pack(f.rd, f.rn, f.rm, f.sz, lanes));
+}
+
+function twoMiscFp(t: Translator, f: Fields, scalar: boolean): boolean | void {
+  const key = (f.u << 6) | (f.a << 5) | f.opcode;
+  const name = TWO_MISC_FP[key];
+  const lanes = scalar ? 1 : fpLanes(f.q, f.sz);
+  callSimdHelper(t, unaryIds.get(name)!, pack(f.rd, f.rn, 0, f.sz, lanes));
+}
+
+function twoMiscFpAllowed(f: Fields, scalar: boolean): boolean {
+  const key = (f.u << 6) | (f.a << 5) | f.opcode;
+  const name = TWO_MISC_FP[key];
+  if (!name) return false;
+  if (name === 'URECPE' || name === 'URSQRTE') return !scalar && f.sz === 0;
+  if (name === 'FRECPX') return scalar;
+  if (scalar && VECTOR_ONLY.has(name)) return false;
+  return scalar || f.sz === 0 || f.q === 1;
+}
+
+export const SIMD_FP: Encoding[] = [
+  {
+    name: 'SIMD_fp_3same', pattern: '0 q:1 u:1 01110 a:1 sz:1 1 rm:5 11 opcode:3 1 rn:5 rd:5',
+    when: f => THREE_SAME_FP[(f.u << 4) | (f.a << 3) | f.opcode] !== undefined && (f.sz === 0 || f.q === 1),
+    translate: (t, f) => threeSameFp(t, f, false),
+  },
+  {
+    name: 'SIMD_fp_scalar_3same', pattern: '01 u:1 11110 a:1 sz:1 1 rm:5 11 opcode:3 1 rn:5 rd:5',
+    when: f => SCALAR_THREE_SAME_FP.has(THREE_SAME_FP[(f.u << 4) | (f.a << 3) | f.opcode] ?? ''),
+    translate: (t, f) => threeSameFp(t, f, true),
+  },
+  {
+    // FADDP, FMAXP, FMINP, FMAXNMP, FMINNMP (scalar): the two lanes of Vn
+    name: 'SIMD_fp_scalar_pairwise', pattern: '01 1 11110 a:1 sz:1 11000 opcode:5 10 rn:5 rd:5',
+    when: f => (f.opcode === 0b01101 && f.a === 0) || f.opcode === 0b01100 || f.opcode === 0b01111,
+    translate: (t, f) => {
+      const base = f.opcode === 0b01101 ? 'FADD' : f.opcode === 0b01100 ? (f.a ? 'FMINNM' : 'FMAXNM') : (f.a ? 'FMIN' : 'FMAX');
+      callSimdHelper(t, pairwiseIds.get(base)!, pack(f.rd, f.rn, f.rn, f.sz, 2, 0, 0, 1));
+    },
+  },
+  {
+    name: 'SIMD_fp_2misc', pattern: '0 q:1 u:1 01110 a:1 sz:1 10000 opcode:5 10 rn:5 rd:5',
+    when: f => twoMiscFpAllowed(f, false),
+    translate: (t, f) => twoMiscFp(t, f, false),
+  },
+  {
+    name: 'SIMD_fp_scalar_2misc', pattern: '01 u:1 11110 a:1 sz:1 10000 opcode:5 10 rn:5 rd:5',
+    when: f => twoMiscFpAllowed(f, true),
+    translate: (t, f) => twoMiscFp(t, f, true),
+  },
+  {
+    // FCVTL/FCVTL2 (u0 a0 10111), FCVTN/FCVTN2 (u0 a0 10110), FCVTXN/FCVTXN2 (u1 a0 10110, sz=1)
+    name: 'SIMD_fp_cvt_long_narrow', pattern: '0 q:1 u:1 01110 0 sz:1 10000 1011 l:1 10 rn:5 rd:5',
+    when: f => (f.u === 0) || (f.l === 0 && f.sz === 1),
+    translate: (t, f) => {
+      const sz = f.sz;
+      if (f.l) return callSimdHelper(t, FCVTL, pack(f.rd, f.rn, 0, sz, 1, 0, 0, f.q));
+      callSimdHelper(t, f.u ? FCVTXN : FCVTN, pack(f.rd, f.rn, 0, sz, 1, 0, 0, f.q));
+    },
+  },
+  {
+    name: 'SIMD_fp_scalar_FCVTXN', pattern: '01 1 11110 0 1 10000 10110 10 rn:5 rd:5',
+    translate: (t, f) => callSimdHelper(t, FCVTXN, pack(f.rd, f.rn, 0, 1, 1, 0, 0, 2)),
+  },
+  {
+    name: 'SIMD_fp_across', pattern: '0 1 1 01110 a:1 0 11000 opcode:5 10 rn:5 rd:5',
+    when: f => f.opcode === 0b01100 || f.opcode === 0b01111,
+    translate: (t, f) => {
+      const name = f.opcode === 0b01100 ? (f.a ? 'FMINNMV' : 'FMAXNMV') : (f.a ? 'FMINV' : 'FMAXV');
+      callSimdHelper(t, acrossIds.get(name)!, pack(f.rd, f.rn, 0, 0, 4));
+    },
+  },
+  {
+    // FMLA (u0 0001), FMLS (u0 0101), FMUL (u0 1001), FMULX (u1 1001) by element; index H:L (single) or H (double)
+    name: 'SIMD_fp_by_element', pattern: '0 q:1 u:1 01111 1 sz:1 l:1 m:1 rm:4 opcode:4 h:1 0 rn:5 rd:5',
+    when: f => (f.u === 0 ? [1, 5, 9].includes(f.opcode) : f.opcode === 9) && !(f.sz === 1 && (f.l === 1 || f.q === 0)),
+    translate: (t, f) => {
+      const name = f.u ? 'FMULX' : f.opcode === 1 ? 'FMLA' : f.opcode === 5 ? 'FMLS' : 'FMUL';
+      const index = f.sz ? f.h : (f.h << 1) | f.l;
+      callSimdHelper(t, binaryIds.get(name)!, pack(f.rd, f.rn, (f.m << 4) | f.rm, f.sz, fpLanes(f.q, f.sz), index, 1));
+    },
+  },
+  {
+    name: 'SIMD_fp_scalar_by_element', pattern: '01 u:1 11111 1 sz:1 l:1 m:1 rm:4 opcode:4 h:1 0 rn:5 rd:5',
+    when: f => (f.u === 0 ? [1, 5, 9].includes(f.opcode) : f.opcode === 9) && !(f.sz === 1 && f.l === 1),
+    translate: (t, f) => {
+      const name = f.u ? 'FMULX' : f.opcode === 1 ? 'FMLA' : f.opcode === 5 ? 'FMLS' : 'FMUL';
+      const index = f.sz ? f.h : (f.h << 1) | f.l;
+      callSimdHelper(t, binaryIds.get(name)!, pack(f.rd, f.rn, (f.m << 4) | f.rm, f.sz, 1, index, 1));
+    },
+  },
+  {
+    // SCVTF/UCVTF (opcode 11100) and FCVTZS/FCVTZU (11111) with fraction bits, vector; immh 01xx single, 1xxx double
+    name: 'SIMD_fp_fixed', pattern: '0 q:1 u:1 011110 immh:4 immb:3 111 op:1 op2:1 1 rn:5 rd:5',
+    when: f => f.op === f.op2 && f.immh >= 4 && !(f.immh >= 8 && f.q === 0),
+    translate: (t, f) => {
+      const sz = f.immh >= 8 ? 1 : 0;
+      const esize = sz ? 64 : 32;
+      const fbits = 2 * esize - ((f.immh << 3) | f.immb);
+      const name = f.op ? (f.u ? 'FCVTZU' : 'FCVTZS') : (f.u ? 'UCVTF' : 'SCVTF');
+      callSimdHelper(t, unaryIds.get(name)!, pack(f.rd, f.rn, 0, sz, fpLanes(f.q, sz), 0, 0, fbits));
+    },
+  },
+  {
+    name: 'SIMD_fp_scalar_fixed', pattern: '01 u:1 111110 immh:4 immb:3 111 op:1 op2:1 1 rn:5 rd:5',
+    when: f => f.op === f.op2 && f.immh >= 4,
+    translate: (t, f) => {
+      const sz = f.immh >= 8 ? 1 : 0;
+      const esize = sz ? 64 : 32;
+      const fbits = 2 * esize - ((f.immh << 3) | f.immb);
+      const name = f.op ? (f.u ? 'FCVTZU' : 'FCVTZS') : (f.u ? 'UCVTF' : 'SCVTF');
+      callSimdHelper(t, unaryIds.get(name)!, pack(f.rd, f.rn, 0, sz, 1, 0, 0, fbits));
+    },
+  },
+];
