@@ -119,6 +119,8 @@ export class Cpu {
   readonly sysregHooks = new Map<string, SysregHook>();
   /** Optional per-instruction hooks for SYS (TLBI, DC, IC, AT), keyed by sysreg-style key. */
   sysOps = new Map<number, (cpu: Cpu, rt: number) => number>();
+  /** Run at the end of reset() (registers whose reset value depends on the CPU, e.g. VMPIDR_EL2). */
+  readonly resetHooks: Array<(cpu: Cpu) => void> = [];
 
   /** Statistics. */
   readonly stats = { tlbMisses: 0, exceptions: 0, mmioExits: 0, blocksTranslated: 0 };
@@ -165,6 +167,7 @@ export class Cpu {
     this.pendingExit = null;
     this.mmioReplay.length = 0;
     this.flushTlb();
+    for (const hook of this.resetHooks) hook(this);
     this.updateTbFlags();
   }
 
@@ -770,6 +773,13 @@ export class Cpu {
     return e;
   }
 
+  /** A register hook's own access check (e.g. CNTKCTL_EL1/CNTHCTL_EL2 timer traps) took an exception. */
+  private hookAccessTrapped(key: number, isRead: boolean, rt: number): boolean {
+    const e = this.sysregFor(key);
+    const access = e?.hook ? this.sysregHooks.get(e.hook)?.access : undefined;
+    return access !== undefined && access(this, e!, isRead, rt);
+  }
+
   readSysreg(key: number): bigint | undefined {
     const e = this.sysregFor(key);
     if (!e) return undefined;
@@ -781,6 +791,7 @@ export class Cpu {
   }
 
   helperMrs(key: number, rt: number): number {
+    if (this.hookAccessTrapped(key, true, rt)) return 1;
     const v = this.readSysreg(key);
     if (v === undefined) return this.undefinedSysreg(key, rt, true);
     this.setX(rt, v);
@@ -790,6 +801,7 @@ export class Cpu {
   helperMsr(key: number, rt: number): number {
     const e = this.sysregFor(key);
     if (!e || e.readonly) return this.undefinedSysreg(key, rt, false);
+    if (this.hookAccessTrapped(key, false, rt)) return 1;
     const v = this.x(rt);
     const hook = e.hook ? this.sysregHooks.get(e.hook) : undefined;
     // MSR ends the block; recomputing the TB flags lets context they hold (e.g. CPACR_EL1.FPEN) take effect at once
@@ -905,6 +917,11 @@ export class Cpu {
 
 /** Side effects of a system register access. */
 export interface SysregHook {
+  /**
+   * Checked before a read or write: returns true when the access traps or is
+   * UNDEFINED, after taking that exception (the hook raises it: it knows the syndrome).
+   */
+  access?: (cpu: Cpu, e: SysregEntry, isRead: boolean, rt: number) => boolean;
   read?: (cpu: Cpu, e: SysregEntry) => bigint;
   /** Replaces the plain store. */
   write?: (cpu: Cpu, e: SysregEntry, v: bigint) => void;

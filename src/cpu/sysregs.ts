@@ -130,6 +130,49 @@ export const SYSREGS: SysregDef[] = [
   { name: 'MDCCINT_EL1', enc: [2, 0, 0, 2, 0], minEl: 1, reset: 0n },
   { name: 'DBGCLAIMCLR_EL1', enc: [2, 0, 7, 9, 6], minEl: 1, reset: 0n },
   { name: 'DBGCLAIMSET_EL1', enc: [2, 0, 7, 8, 6], minEl: 1, reset: 0n },
+
+  // GICv3 CPU interface (cpu/system-gic.ts, state in hw/gicv3.ts). 5 priority bits, so one
+  // active-priorities register per group; AP0R1-3/AP1R1-3 do not exist (UNDEFINED, as on QEMU).
+  { name: 'ICC_PMR_EL1', enc: [3, 0, 4, 6, 0], minEl: 1, hook: 'icc' },
+  { name: 'ICC_IAR0_EL1', enc: [3, 0, 12, 8, 0], minEl: 1, readonly: true, hook: 'icc' },
+  { name: 'ICC_EOIR0_EL1', enc: [3, 0, 12, 8, 1], minEl: 1, hook: 'icc' },
+  { name: 'ICC_HPPIR0_EL1', enc: [3, 0, 12, 8, 2], minEl: 1, readonly: true, hook: 'icc' },
+  { name: 'ICC_BPR0_EL1', enc: [3, 0, 12, 8, 3], minEl: 1, hook: 'icc' },
+  { name: 'ICC_AP0R0_EL1', enc: [3, 0, 12, 8, 4], minEl: 1, hook: 'icc' },
+  { name: 'ICC_AP1R0_EL1', enc: [3, 0, 12, 9, 0], minEl: 1, hook: 'icc' },
+  { name: 'ICC_DIR_EL1', enc: [3, 0, 12, 11, 1], minEl: 1, hook: 'icc' },
+  { name: 'ICC_RPR_EL1', enc: [3, 0, 12, 11, 3], minEl: 1, readonly: true, hook: 'icc' },
+  { name: 'ICC_SGI1R_EL1', enc: [3, 0, 12, 11, 5], minEl: 1, hook: 'icc' },
+  { name: 'ICC_ASGI1R_EL1', enc: [3, 0, 12, 11, 6], minEl: 1, hook: 'icc' },
+  { name: 'ICC_SGI0R_EL1', enc: [3, 0, 12, 11, 7], minEl: 1, hook: 'icc' },
+  { name: 'ICC_IAR1_EL1', enc: [3, 0, 12, 12, 0], minEl: 1, readonly: true, hook: 'icc' },
+  { name: 'ICC_EOIR1_EL1', enc: [3, 0, 12, 12, 1], minEl: 1, hook: 'icc' },
+  { name: 'ICC_HPPIR1_EL1', enc: [3, 0, 12, 12, 2], minEl: 1, readonly: true, hook: 'icc' },
+  { name: 'ICC_BPR1_EL1', enc: [3, 0, 12, 12, 3], minEl: 1, hook: 'icc' },
+  { name: 'ICC_CTLR_EL1', enc: [3, 0, 12, 12, 4], minEl: 1, hook: 'icc' },
+  { name: 'ICC_SRE_EL1', enc: [3, 0, 12, 12, 5], minEl: 1, hook: 'icc' },
+  { name: 'ICC_IGRPEN0_EL1', enc: [3, 0, 12, 12, 6], minEl: 1, hook: 'icc' },
+  { name: 'ICC_IGRPEN1_EL1', enc: [3, 0, 12, 12, 7], minEl: 1, hook: 'icc' },
+  { name: 'ICC_SRE_EL2', enc: [3, 4, 12, 9, 5], minEl: 2, hook: 'icc' },
+
+  // Generic timer (cpu/system-timer.ts, hw/timer.ts). CNTFRQ as on QEMU virt; CTL/CVAL are stored
+  // here (reset clears them), the hooks compute counts, TVAL, ISTATUS and the EL0/EL2 access traps.
+  { name: 'CNTFRQ_EL0', enc: [3, 3, 14, 0, 0], minEl: 0, reset: 62_500_000n, writeMask: 0xffffffffn, hook: 'cntFrequency' },
+  { name: 'CNTPCT_EL0', enc: [3, 3, 14, 0, 1], minEl: 0, readonly: true, hook: 'cntCounter' },
+  { name: 'CNTVCT_EL0', enc: [3, 3, 14, 0, 2], minEl: 0, readonly: true, hook: 'cntCounter' },
+  { name: 'CNTKCTL_EL1', enc: [3, 0, 14, 1, 0], minEl: 1, reset: 0n, writeMask: 0x3ffn },
+  { name: 'CNTP_TVAL_EL0', enc: [3, 3, 14, 2, 0], minEl: 0, hook: 'cntTimer' },
+  { name: 'CNTP_CTL_EL0', enc: [3, 3, 14, 2, 1], minEl: 0, reset: 0n, hook: 'cntTimer' },
+  { name: 'CNTP_CVAL_EL0', enc: [3, 3, 14, 2, 2], minEl: 0, reset: 0n, hook: 'cntTimer' },
+  { name: 'CNTV_TVAL_EL0', enc: [3, 3, 14, 3, 0], minEl: 0, hook: 'cntTimer' },
+  { name: 'CNTV_CTL_EL0', enc: [3, 3, 14, 3, 1], minEl: 0, reset: 0n, hook: 'cntTimer' },
+  { name: 'CNTV_CVAL_EL0', enc: [3, 3, 14, 3, 2], minEl: 0, reset: 0n, hook: 'cntTimer' },
+  // EL1PCTEN/EL1PCEN reset to 1 as QEMU does (IMPLEMENTATION DEFINED in ARMv8)
+  { name: 'CNTHCTL_EL2', enc: [3, 4, 14, 1, 0], minEl: 2, reset: 3n, writeMask: 0xffn },
+  { name: 'CNTVOFF_EL2', enc: [3, 4, 14, 0, 3], minEl: 2, reset: 0n, hook: 'cntvoff' },
+  { name: 'CNTHP_TVAL_EL2', enc: [3, 4, 14, 2, 0], minEl: 2, hook: 'cntTimer' },
+  { name: 'CNTHP_CTL_EL2', enc: [3, 4, 14, 2, 1], minEl: 2, reset: 0n, hook: 'cntTimer' },
+  { name: 'CNTHP_CVAL_EL2', enc: [3, 4, 14, 2, 2], minEl: 2, reset: 0n, hook: 'cntTimer' },
 ];
 
 /** Decoded table: key -> definition and storage slot. */

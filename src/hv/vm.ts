@@ -13,6 +13,10 @@ import { installCpuFeatures } from '../cpu/features';
 import { MMIO_EXIT, type PhysicalBus } from '../cpu/bus';
 import { GUEST_RAM_WASM_BASE, MAX_VCPUS, PAGE_SIZE } from '../cpu/state';
 import { handlePsci, type PsciHost } from './psci';
+import { GicV3, GIC_VIRT_LAYOUT, type GicLayout } from '../hw/gicv3';
+import { GenericTimers } from '../hw/timer';
+import { connectGicCpuInterface } from '../cpu/system-gic';
+import { connectCpuTimers } from '../cpu/system-timer';
 
 const WASM_PAGE = 65536;
 /** Largest wasm32 memory V8 accepts (4 GiB). */
@@ -62,6 +66,11 @@ export interface VmOptions {
   ramBytes: number;
   /** EL2 implemented: vCPUs reset into EL2 (virtualization=on). */
   el2?: boolean;
+  /**
+   * The in-kernel GICv3 and generic timers (KVM_CREATE_DEVICE vgic-v3 + arch timer):
+   * at QEMU virt's addresses by default, elsewhere with a layout, none with `false`.
+   */
+  irqchip?: boolean | GicLayout;
 }
 
 export class Vm implements PhysicalBus, PsciHost {
@@ -79,6 +88,10 @@ export class Vm implements PhysicalBus, PsciHost {
   irqchip?: IrqChip;
   /** In-kernel timers (the generic timer model registers here). */
   readonly timeSources: TimeSource[] = [];
+  /** The in-kernel GICv3 (absent with `irqchip: false`). */
+  readonly gic?: GicV3;
+  /** The generic timers of every vCPU (present with the GIC: their outputs are PPIs). */
+  readonly timers?: GenericTimers;
 
   constructor(options: VmOptions) {
     if (!(options.ramBytes > 0)) throw new Error('guest RAM size must be positive');
@@ -89,6 +102,16 @@ export class Vm implements PhysicalBus, PsciHost {
     this.limit = bytes;
     this.el2 = options.el2 ?? true;
     this.cache = new CodeCache(this.memory, a64Decoder(), makeHelpers(() => this.cache));
+    if (options.irqchip !== false) {
+      const layout = options.irqchip === undefined || options.irqchip === true ? GIC_VIRT_LAYOUT : options.irqchip;
+      const gic = new GicV3({ ...layout, onWake: () => this.wake() });
+      this.gic = gic;
+      this.irqchip = gic;
+      this.addDevice(gic.distributor);
+      this.addDevice(gic.redistributorRegion);
+      this.timers = new GenericTimers();
+      this.timeSources.push(this.timers);
+    }
   }
 
   /** KVM_SET_USER_MEMORY_REGION: maps `size` bytes of RAM at guest-physical `gpa`; returns a view of it. */
@@ -109,6 +132,14 @@ export class Vm implements PhysicalBus, PsciHost {
     const cpu = new Cpu({ index, memory: this.memory, bus: this, hasEl2: this.el2, mpidr: BigInt(index) });
     installCpuFeatures(cpu);
     this.cache.attach(cpu);
+    const gic = this.gic;
+    if (gic && this.timers) {
+      const redist = gic.attachCpu(cpu);
+      connectGicCpuInterface(cpu, gic, redist);
+      connectCpuTimers(cpu, this.timers.attachCpu(cpu, (intid, level) => gic.setPrivateLevel(cpu.index, intid, level)));
+      // CPU reset (PSCI CPU_ON) resets the CPU interface, as QEMU's ICC reset does; the redistributor keeps its state
+      cpu.resetHooks.push(() => { redist.cpuif.reset(); gic.update(redist); });
+    }
     cpu.onSev = () => { for (const v of this.vcpus) { v.cpu.eventRegister = true; } };
     const vcpu = new Vcpu(this, cpu);
     this.vcpus.push(vcpu);
@@ -127,6 +158,9 @@ export class Vm implements PhysicalBus, PsciHost {
    * Raises the in-kernel timer interrupts due now and returns when the next
    * one is due (performance.now() ms; Infinity when no timer is armed).
    */
+  /** Fires the in-kernel timers that are due: called before every vCPU run slice (one clock read). */
+  pollTimers(): void { this.timers?.poll(); }
+
   nextDeadline(now = performance.now()): number {
     let next = Infinity;
     for (const t of this.timeSources) next = Math.min(next, t.nextDeadline(now));
@@ -209,6 +243,7 @@ export class Vcpu {
     const cpu = this.cpu;
     for (;;) {
       if (this.systemEvent) { const type = this.systemEvent; this.systemEvent = null; return { reason: 'system_event', type }; }
+      this.vm.pollTimers();
       const stop = cpu.run(slice);
       this.instructions += cpu.executed(slice);
       if (stop.reason === 'budget') return { reason: 'intr' };
