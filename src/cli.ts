@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// The `armvirt` command: `armvirt run --kernel FILE ...` builds a `virt`
+// machine and runs it on this terminal (see `armvirt --help`). Every user
+// error (bad option, unreadable or malformed image) is one line on stderr
+// and exit status 2 (usage) or 1 (anything else); never a stack trace
+// (set ARMVIRT_DEBUG=1 to see one for internal errors).
+
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LoadError } from './board/loader';
+import { MAX_RAM_MIB } from './board/memmap';
+import { MAX_VCPUS } from './cpu/state';
+import { VirtMachine } from './vmm/machine';
+
+const USAGE = `Usage: armvirt run --kernel FILE [options]
+       armvirt --help | --version
+
+Runs an AArch64 guest on an emulated QEMU-compatible "virt" board
+(GICv3, PL011 UART on this terminal, PL031 RTC, PSCI).
+
+Options for run:
+  --kernel FILE    ELF64 AArch64 program, arm64 Linux Image (optionally gzip
+                   or EFI-zboot compressed) or raw binary (loaded at RAM+0x80000)
+  --initrd FILE    initial ramdisk, loaded after the kernel
+  --append STR     kernel command line (/chosen/bootargs)
+  --mem MiB        guest RAM in MiB at 0x40000000 (default 512, at most ${MAX_RAM_MIB})
+  --cpus N         number of vCPUs (default 1, at most ${MAX_VCPUS})
+  --no-el2         no EL2 (virtualization off): the guest starts at EL1, PSCI via HVC
+  --dtb-out FILE   also write the generated device tree blob to FILE
+  --stats          print exit statistics when the guest stops
+  --verbose        report guest accesses to unassigned addresses
+  -h, --help       show this help
+
+Console: Ctrl-A x quits, Ctrl-A h lists the other escapes.
+`;
+
+class UsageError extends Error {}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function readImage(path: string, what: string): Uint8Array {
+  try {
+    if (statSync(path).isDirectory()) throw new LoadError(`${what} '${path}' is a directory`);
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    if (e instanceof LoadError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    const reason = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    throw new LoadError(`cannot read ${what} '${path}': ${reason}`);
+  }
+}
+
+function integerOption(name: string, text: string | undefined, fallback: number, min: number, max: number, unit = ''): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`--${name} expects a whole number, not '${text}'`);
+  const v = Number(text);
+  if (v < min || v > max) throw new UsageError(`--${name} must be between ${min} and ${max}${unit} (got ${v})`);
+  return v;
+}
+
+function parseRun(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      kernel: { type: 'string' },
+      initrd: { type: 'string' },
+      append: { type: 'string' },
+      mem: { type: 'string' },
+      cpus: { type: 'string' },
+      'no-el2': { type: 'boolean' },
+      'dtb-out': { type: 'string' },
+      stats: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  return values;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`armvirt ${version()}\n`);
+    return 0;
+  }
+  if (command !== 'run') throw new UsageError(command.startsWith('-') ? `unknown option '${command}'` : `unknown command '${command}'`);
+  const opts = parseRun(rest);
+  if (opts.help) { process.stdout.write(USAGE); return 0; }
+  if (!opts.kernel) throw new UsageError('--kernel FILE is required');
+  const memMiB = integerOption('mem', opts.mem, 512, 1, MAX_RAM_MIB, ' MiB');
+  const cpus = integerOption('cpus', opts.cpus, 1, 1, MAX_VCPUS);
+  const kernel = readImage(opts.kernel, 'kernel');
+  const initrd = opts.initrd !== undefined ? readImage(opts.initrd, 'initrd') : undefined;
+  let machine: VirtMachine;
+  try {
+    machine = new VirtMachine({
+      kernel, initrd, append: opts.append, memMiB, cpus, el2: !opts['no-el2'], dtbOut: opts['dtb-out'], verbose: opts.verbose,
+    });
+  } catch (e) {
+    if (e instanceof LoadError) throw new LoadError(`${opts.kernel}: ${e.message}`);
+    throw e;
+  }
+  const status = await machine.run({ input: process.stdin, outputFd: 1 });
+  if (opts.stats) process.stderr.write(machine.statistics());
+  return status;
+}
+
+main(process.argv.slice(2)).then(
+  code => process.exit(code),
+  (e: unknown) => {
+    const err = e as Error & { code?: string };
+    let message: string;
+    if (e instanceof UsageError) message = `${err.message} (see armvirt --help)`;
+    else if (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
+      // node's parseArgs messages run on with advice about '--'; keep the first sentence
+      message = `${err.message.split('. ')[0].replace(/^Unknown option/, 'unknown option').replace(/\.$/, '')} (see armvirt --help)`;
+    } else if (e instanceof LoadError) message = err.message;
+    else message = `internal error: ${err.message ?? String(e)}`;
+    process.stderr.write(`armvirt: ${message.split('\n')[0]}\n`);
+    if (process.env.ARMVIRT_DEBUG && err.stack) process.stderr.write(err.stack + '\n');
+    process.exit(e instanceof UsageError || (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) ? 2 : 1);
+  },
+);
