@@ -5,7 +5,7 @@
 
 export const PL031 = { DR: 0x00, MR: 0x04, LR: 0x08, CR: 0x0c, IMSC: 0x10, RIS: 0x14, MIS: 0x18, ICR: 0x1c } as const;
 
-/** PeriphID0-3 (part 0x031, ARM, r1p0... as QEMU reports) and PrimeCell ID0-3. */
+/** PeriphID0-3 (part 0x031, designer ARM) and PrimeCell ID0-3, the values QEMU's PL031 reports. */
 const ID_BYTES = [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
 
 export interface Pl031Host {
