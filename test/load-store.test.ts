@@ -687,3 +687,124 @@ test('a fault on the second element of LDP leaves both destinations and the base
   assert.equal(x(r, 5), 9n);
   assert.equal(x(r, 3), BigInt(top - 8));
 });
+
+test('FP/SIMD loads and stores trap with EC 0x07 when CPACR_EL1.FPEN disables FP (the checkFpAccess hook)', () => {
+  for (const insn of ['ldr q0, [x2]', 'str d1, [x2, #8]!', 'ldp s0, s1, [x2]', 'ldr d0, 1f\n1:', 'stur b3, [x2, #-1]', 'ldr h0, [x2, x2]']) {
+    const r = runAsm(`movz x2, #0x4010, lsl #16\n${insn}\nbrk #0`, {
+      setup: vcpu => {
+        fill(vcpu, VECTORS, new Uint8Array(new Uint32Array(512).fill(BRK_VECTOR).buffer));
+        vcpu.cpu.setReg('VBAR_EL1', BigInt(VECTORS)); // CPACR_EL1 resets to FPEN = 0: FP traps at EL1
+      },
+    });
+    assert.equal(r.exit.reason, 'debug');
+    assert.equal(r.vcpu.pc, BigInt(VECTORS + 0x200), insn);
+    assert.equal(ec(r.vcpu.cpu.reg('ESR_EL1')), 0x07, insn);
+    assert.equal(r.vcpu.cpu.reg('ELR_EL1'), BigInt(CODE_BASE + 4), insn);
+    assert.equal(x(r, 2), BigInt(BUF), `${insn}: no writeback`);
+  }
+});
+
+// ---- self-modifying code ---------------------------------------------------------------------------
+
+test('self-modifying code: a store over an instruction that already ran takes effect when it runs again', () => {
+  // The loop body runs twice; after the first pass the code overwrites `add x5, x5, #1` with
+  // `add x5, x5, #16` (the store reaches the slow path, which drops the translations of the page).
+  const addSixteen = new DataView(assemble('add x5, x5, #16').buffer).getUint32(0, true);
+  const r = run(`
+    adr x3, 2f
+    mov x5, #0
+    mov x6, #0
+  1:
+  2:
+    add x5, x5, #1
+    add x6, x6, #1
+    cmp x6, #2
+    b.eq 3f
+    ldr w4, 4f
+    str w4, [x3]
+    isb
+    b 1b
+  4:
+    .word ${addSixteen}
+  3:
+  `);
+  assert.equal(x(r, 6), 2n);
+  assert.equal(x(r, 5), 17n);
+});
+
+test('self-modifying code: an instruction later in the same block is replaced before it runs', () => {
+  const movz = (imm: number) => new DataView(assemble(`movz x7, #${imm}`).buffer).getUint32(0, true);
+  // Straight-line: the store targets an instruction two slots ahead in the block being executed.
+  // Architecturally the new instruction needs IC IVAU + ISB to be guaranteed; with the ISB the
+  // old translation must not be used.
+  const r = run(`
+    adr x3, 1f
+    ldr w4, 2f
+    str w4, [x3]
+    isb
+  1:
+    movz x7, #1
+    b 3f
+  2:
+    .word ${movz(42)}
+  3:
+  `);
+  assert.equal(x(r, 7), 42n);
+});
+
+test('self-modifying code: a code page written through every store form (pairs, FP, exclusives) is invalidated', () => {
+  const insn = (src: string) => new DataView(assemble(src).buffer).getUint32(0, true);
+  // Stores of up to 16 bytes land on `1:`; every word they write holds the new instruction
+  // (w4 replicated), and the words after the patch site are NOPs (32 bytes in all).
+  const stores = [
+    'stp w4, w4, [x3]', 'str q0, [x3]', 'stur x4, [x3]', 'sttr w4, [x3]', 'str w4, [x3, xzr]', 'stnp s0, s0, [x3]',
+    '9: ldxr w8, [x3]\nstxr w9, w4, [x3]\ncbnz w9, 9b', '9: ldxp x8, x9, [x3]\nstxp w9, x4, x4, [x3]\ncbnz w9, 9b',
+    'stlr w4, [x3]', 'str s0, [x3]', 'stp q0, q0, [x3]',
+  ];
+  for (const store of stores) {
+    const r = run(`
+      adr x3, 1f
+      ldr w4, 2f
+      orr x4, x4, x4, lsl #32
+      dup v0.4s, w4
+      mov x10, #0
+      .balign 16
+    0:
+    1:
+      movz x7, #1
+      b 5f
+      nop; nop; nop; nop; nop; nop
+    5:
+      cbnz x10, 3f
+      mov x10, #1
+      ${store}
+      isb
+      b 0b
+    2:
+      .word ${insn('movz x7, #42')}
+    3:
+    `);
+    assert.equal(x(r, 7), 42n, store);
+  }
+});
+
+test('self-modifying code: a conditional branch after the store does not chain into the stale translation', () => {
+  const insn = new DataView(assemble('movz x7, #42').buffer).getUint32(0, true);
+  const r = run(`
+    adr x3, 1f
+    ldr w4, 2f
+    mov x10, #0
+  0:
+  1:
+    movz x7, #1
+    cbnz x10, 3f
+    mov x10, #1
+    str w4, [x3]
+    cbnz x10, 1b                  // taken: a block of the same region that starts mid-block
+    b 3f
+  2:
+    .word ${insn}
+  3:
+  `);
+  assert.equal(x(r, 7), 42n);
+});

@@ -70,7 +70,18 @@ export class Translator {
   }
 
   private setNext(index: number): void {
-    if (this.region) this.fb.i32(index).set(this.next);
+    if (!this.region) return;
+    this.fb.i32(index).set(this.next);
+    if (index >= 0) this.stopChainingOnExitRequest();
+  }
+
+  /**
+   * next = -1 when an exit was requested during this block (a store that invalidated this
+   * page's translations: self-modifying code), so the region stops at once, also before a
+   * later block of the same pass (those are entered without the loop's exit check).
+   */
+  private stopChainingOnExitRequest(): void {
+    this.fb.i32(-1).get(this.next).get(this.cpu).mem(Op.i32_load, S.EXIT_REQUEST, 2).op(Op.select).set(this.next);
   }
 
   // ---- helpers --------------------------------------------------------------
@@ -330,7 +341,10 @@ export class Translator {
     f.op(Op.select).mem(Op.i64_store, S.PC, 3);
     if (this.region) {
       if (taken === fall) this.setNext(taken);
-      else f.i32(taken).i32(fall).get(c).op(Op.select).set(this.next);
+      else {
+        f.i32(taken).i32(fall).get(c).op(Op.select).set(this.next);
+        if (taken >= 0 || fall >= 0) this.stopChainingOnExitRequest();
+      }
     }
     f.release(c);
     return true;
