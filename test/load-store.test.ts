@@ -808,3 +808,28 @@ test('self-modifying code: a conditional branch after the store does not chain i
   `);
   assert.equal(x(r, 7), 42n);
 });
+
+test('MMIO: loads exit to the VMM and are replayed with the extension of the instruction; stores carry their data', () => {
+  const { vcpu, exit } = runAsm(`
+    movz x3, #0x0900, lsl #16
+    ldrsh x4, [x3, #2]
+    ldrb w5, [x3], #1
+    movz x6, #0xbeef
+    movk x6, #0xdead, lsl #16
+    strh w6, [x3, #-1]!
+    brk #0
+  `);
+  assert.deepEqual(exit, { reason: 'mmio', pa: 0x0900_0002, size: 2, isWrite: false, data: 0n });
+  vcpu.completeMmio(0x8001);
+  const e2 = vcpu.run();
+  assert.deepEqual(e2, { reason: 'mmio', pa: 0x0900_0000, size: 1, isWrite: false, data: 0n });
+  assert.equal(vcpu.getReg(4), 0xffffffffffff8001n);
+  vcpu.completeMmio(0x1ff); // only the low byte is the device's answer
+  const e3 = vcpu.run();
+  assert.equal(vcpu.getReg(5), 0xffn);
+  assert.equal(vcpu.getReg(3), 0x0900_0001n, 'post-index writeback after the replayed load');
+  assert.deepEqual(e3, { reason: 'mmio', pa: 0x0900_0000, size: 2, isWrite: true, data: 0xbeefn });
+  vcpu.completeMmio();
+  assert.equal(vcpu.run().reason, 'debug');
+  assert.equal(vcpu.getReg(3), 0x0900_0000n);
+});
