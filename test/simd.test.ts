@@ -3,7 +3,7 @@
 // and saturation edge lanes.
 
 import { test } from 'node:test';
-import { expectSameAsQemu, randomCases } from './simd-util';
+import { expectSameAsQemu, randomCases, randomInit, Rng } from './simd-util';
 
 const ARR = ['8b', '16b', '4h', '8h', '2s', '4s', '2d'];
 const BHS = ['8b', '16b', '4h', '8h', '2s', '4s'];
@@ -122,5 +122,36 @@ test('structure loads and stores match QEMU', () => {
     'add x4, x28, #2041\nst1 {v1.16b, v2.16b}, [x4]',
   ];
   const cases = forms.flatMap((asm, i) => randomCases(asm, 2, 16000 + i).map(c => ({ ...c, init: { ...c.init, memory: mem } })));
+  expectSameAsQemu(cases);
+});
+
+test('unallocated Advanced SIMD / crypto encodings are UNDEFINED, as on QEMU', () => {
+  const words = [
+    0x0ee08420, // ADD .1d (size=3, Q=0)
+    0x4ee00420, // SHADD with 64-bit lanes
+    0x4e000420, // DUP (element) with imm5 = 0
+    0x0e083c20, // UMOV Wd from a D element
+    0x4c401380, // LD1 (multiple) with opcode 0001
+    0x0c408f80, // LD2 .1d
+    0x0d408b80, // LD1 (single) S with size<1> set
+    0x2e004020, // EXT Q=0 with imm4 >= 8
+    0x0e20b420, // SQDMULH with byte lanes
+    0x2e609c20, // PMUL with 16-bit lanes
+    0x0e60d420, // FADD .1d
+    0x0f405420, // SHL .1d (immh=1xxx, Q=0)
+    0x4e684820, // AESE with size != 0
+    0x1ac24c20, // CRC32X with sf=0
+    0x5e027020, // SHA three-register opcode 7
+  ];
+  expectSameAsQemu(words.map(w => ({ asm: `.inst 0x${w.toString(16)}`, name: `0x${w.toString(16)}` })));
+});
+
+test('random encodings in the FP/SIMD space behave as on QEMU (UNDEF or same result)', () => {
+  const rng = new Rng(77);
+  const cases = [];
+  for (let i = 0; i < 60; i++) {
+    const w = ((Number(rng.next64() & 0xffffffffn) & ~0x0e000000) | 0x0e000000) >>> 0; // op0 = x111
+    cases.push({ asm: `.inst 0x${w.toString(16)}`, name: `0x${w.toString(16)}`, init: randomInit(rng) });
+  }
   expectSameAsQemu(cases);
 });
