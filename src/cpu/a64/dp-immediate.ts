@@ -105,23 +105,25 @@ function pushRotatedField(t: Translator, f: Fields, mask: bigint): void {
 
 const BITFIELD: Encoding[] = [
   {
-    // SBFM: the field ROR(Rn, R) & wmask & tmask; bits above the field (outside tmask) are copies of Rn<S>.
-    // Aliases: ASR (immediate), SBFIZ, SBFX, SXTB, SXTH, SXTW.
+    // SBFM (Arm ARM: the field ROR(Rn, R) & wmask & tmask, with Rn<S> copied into
+    // the bits above it) is a sign extension of the field Rn<S:0> or Rn<S:R>,
+    // emitted as two shifts: move bit S to the top, then shift arithmetically
+    // back down; a field that starts below bit R (S < R, SBFIZ) then moves up
+    // to bit width-R. Aliases: ASR (immediate), SBFIZ, SBFX, SXTB, SXTH, SXTW.
     name: 'SBFM', pattern: 'sf:1 00 100110 N:1 immr:6 imms:6 rn:5 rd:5',
     when: bitfieldAllocated,
     translate: (t, f) => {
       const w = width(f.sf);
-      const { wmask, tmask } = bitfieldMasks(f);
+      const top = w.bits - 1 - f.imms;
       w.set(t, f.rd, () => {
-        pushRotatedField(t, f, wmask & tmask);
-        const aboveField = ~tmask & w.mask;
-        if (aboveField !== 0n) {
-          // Replicate(Rn<S>): move bit S to the top, then arithmetic shift it across the word
-          w.get(t, f.rn);
-          w.konst(t, BigInt(w.bits - 1 - f.imms)); t.fb.op(w.shl);
-          w.konst(t, BigInt(w.bits - 1)); t.fb.op(w.shrS);
-          w.konst(t, aboveField); t.fb.op(w.and);
-          t.fb.op(w.or);
+        w.get(t, f.rn);
+        if (top) { w.konst(t, BigInt(top)); t.fb.op(w.shl); }
+        if (f.imms >= f.immr) {
+          const down = top + f.immr;
+          if (down) { w.konst(t, BigInt(down)); t.fb.op(w.shrS); }
+        } else {
+          if (top) { w.konst(t, BigInt(top)); t.fb.op(w.shrS); }
+          w.konst(t, BigInt(w.bits - f.immr)); t.fb.op(w.shl);
         }
       });
     },
