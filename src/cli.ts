@@ -115,6 +115,11 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof LoadError) throw new LoadError(`${opts.kernel}: ${e.message}`);
     throw e;
   }
+  // SIGINT (Ctrl-C when the terminal is not in raw mode) and SIGTERM end the run cleanly:
+  // the terminal is restored, pending guest output flushed and --stats still printed.
+  const onSignal = (signal: NodeJS.Signals) => machine.stop(128 + (signal === 'SIGINT' ? 2 : 15), `armvirt: terminated by ${signal}\n`);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const status = await machine.run({ input: process.stdin, outputFd: 1 });
   if (opts.stats) process.stderr.write(machine.statistics());
   return status;

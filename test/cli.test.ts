@@ -1,6 +1,6 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,6 +176,22 @@ ${PUTS}`);
   assert.match(r.stderr, /armvirt: terminated \(Ctrl-A x\)/);
   assert.match(r.stderr, /instructions: \d+ \([\d.]+ MIPS\)/);
   assert.match(r.stderr, /blocks translated: \d+/);
+});
+
+test('SIGTERM stops the run cleanly: status 143, a message and the statistics', async () => {
+  const elf = program('spin2', `
+	.global _start
+_start:	b	_start
+${PUTS}`);
+  const child = spawn(process.execPath, [CLI, 'run', '--kernel', elf, '--stats'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  await new Promise(resolve => setTimeout(resolve, 1500));
+  child.kill('SIGTERM');
+  const status = await new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+  assert.equal(status, 143);
+  assert.match(stderr, /armvirt: terminated by SIGTERM\n/);
+  assert.match(stderr, /exits: intr \d+/);
 });
 
 test('an access to an unassigned address takes a synchronous external abort, as on QEMU', (t) => {

@@ -205,6 +205,9 @@ export class VirtMachine {
 
   private wake(): void { this.wakeUp?.(); }
 
+  /** Stops the run loop from outside (signals): run() resolves with `code`. */
+  stop(code: number, message?: string): void { this.finish(code, message); }
+
   private finish(code: number, message?: string): void {
     if (this.exitCode !== undefined) return;
     this.exitCode = code;
