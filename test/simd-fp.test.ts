@@ -86,3 +86,27 @@ test('FP by-element forms match QEMU', () => {
     'fmulx v0.4s, v1.4s, v2.s[0]', 'fmul s0, s1, v2.s[3]', 'fmla d0, d1, v2.d[1]', 'fmls s0, s1, v2.s[1]', 'fmulx d0, d1, v2.d[0]',
   ], 4, 33));
 });
+
+test('FADD/FSUB/FMUL/FDIV fast path (default FPCR) matches QEMU, including inexact, tiny and huge results', () => {
+  const rng = new Rng(34);
+  const out: OracleCase[] = [];
+  const forms = [...['fadd', 'fsub', 'fmul', 'fdiv'].flatMap(m => three(m)), 'fmul v0.4s, v1.4s, v2.s[1]', 'fmul v0.2d, v1.2d, v2.d[1]'];
+  // magnitudes from tiny to huge, so results cross the normal range's edges
+  const scaled = (double: boolean) => {
+    const e = rng.int(double ? 2000 : 250) - (double ? 1000 : 125);
+    return (rng.int(2) ? -1 : 1) * (1 + rng.int(1 << 20) / (1 << 20)) * 2 ** e;
+  };
+  for (const asm of forms) {
+    const double = asm.includes('2d');
+    for (let i = 0; i < 12; i++) {
+      const v: bigint[] = [];
+      for (let n = 0; n < 32; n++) {
+        const lanes = double ? [scaled(true), scaled(true)] : [scaled(false), scaled(false), scaled(false), scaled(false)];
+        const bytes = double ? new Uint8Array(new Float64Array(lanes).buffer) : new Uint8Array(new Float32Array(lanes).buffer);
+        v.push(bytes.reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n));
+      }
+      out.push({ asm, name: asm, init: { v, fpcr: 0 } });
+    }
+  }
+  expectSameAsQemu(out);
+});

@@ -53,54 +53,59 @@ const INV_SBOX = new Uint8Array(256);
   }
 }
 
-/** State byte i is row i%4, column i/4 (the Arm ARM's column-major view of the 128-bit value). */
-function shiftRows(s: Uint8Array, inverse: boolean): Uint8Array {
-  const out = new Uint8Array(16);
+/** GF(2^8) products by the MixColumns coefficients, tabulated once (the helpers run per instruction). */
+const MUL: Record<number, Uint8Array> = {};
+for (const k of [1, 2, 3, 9, 11, 13, 14]) MUL[k] = Uint8Array.from({ length: 256 }, (_, x) => gmul(x, k));
+
+const state = new Uint8Array(16);
+const shifted = new Uint8Array(16);
+
+/**
+ * State byte i is row i%4, column i/4 (the Arm ARM's column-major view of
+ * the 128-bit value). ShiftRows moves row r left by r columns.
+ */
+function shiftRowsInto(s: Uint8Array, out: Uint8Array, inverse: boolean): void {
   for (let c = 0; c < 4; c++) {
     for (let r = 0; r < 4; r++) {
       const from = inverse ? (c - r + 4) % 4 : (c + r) % 4;
       out[r + 4 * c] = s[r + 4 * from];
     }
   }
-  return out;
 }
 
-function mixColumns(s: Uint8Array, inverse: boolean): Uint8Array {
-  const out = new Uint8Array(16);
-  const k = inverse ? [14, 11, 13, 9] : [2, 3, 1, 1];
+const FORWARD_MIX = [2, 3, 1, 1];
+const INVERSE_MIX = [14, 11, 13, 9];
+
+/** MixColumns / InvMixColumns: each column times the circulant matrix of the coefficients. */
+function mixColumnsInto(s: Uint8Array, out: Uint8Array, inverse: boolean): void {
+  const k = inverse ? INVERSE_MIX : FORWARD_MIX;
   for (let c = 0; c < 4; c++) {
     for (let r = 0; r < 4; r++) {
       let v = 0;
-      for (let j = 0; j < 4; j++) v ^= gmul(s[j + 4 * c], k[(j - r + 4) % 4]);
+      for (let j = 0; j < 4; j++) v ^= MUL[k[(j - r + 4) % 4]][s[j + 4 * c]];
       out[r + 4 * c] = v;
     }
   }
-  return out;
-}
-
-function vBytes(cpu: Cpu, n: number): Uint8Array {
-  const a = vAddr(cpu, n);
-  return cpu.u8.slice(a, a + 16);
 }
 
 function aesRound(decrypt: boolean): (cpu: Cpu, args: number) => number {
+  const box = decrypt ? INV_SBOX : SBOX;
   return (cpu, args) => {
-    const d = args & 31, n = (args >> 5) & 31;
-    const state = vBytes(cpu, d);
-    const key = vBytes(cpu, n);
-    for (let i = 0; i < 16; i++) state[i] ^= key[i];
-    const shifted = shiftRows(state, decrypt);
-    const box = decrypt ? INV_SBOX : SBOX;
-    for (let i = 0; i < 16; i++) shifted[i] = box[shifted[i]];
-    cpu.u8.set(shifted, vAddr(cpu, d));
+    const d = vAddr(cpu, args & 31), n = vAddr(cpu, (args >> 5) & 31);
+    const m = cpu.u8;
+    for (let i = 0; i < 16; i++) state[i] = m[d + i] ^ m[n + i];
+    shiftRowsInto(state, shifted, decrypt);
+    for (let i = 0; i < 16; i++) m[d + i] = box[shifted[i]];
     return 0;
   };
 }
 
 function aesMix(inverse: boolean): (cpu: Cpu, args: number) => number {
   return (cpu, args) => {
-    const d = args & 31, n = (args >> 5) & 31;
-    cpu.u8.set(mixColumns(vBytes(cpu, n), inverse), vAddr(cpu, d));
+    const d = vAddr(cpu, args & 31), n = vAddr(cpu, (args >> 5) & 31);
+    state.set(cpu.u8.subarray(n, n + 16));
+    mixColumnsInto(state, shifted, inverse);
+    cpu.u8.set(shifted, d);
     return 0;
   };
 }

@@ -84,11 +84,84 @@ const BINARY: Record<string, Binary> = {
   FACGT: (N, a, b, env) => mask(N, fpCompareOrdered(N, fpAbs(N, a), fpAbs(N, b), 'gt', env)),
 };
 
+// ---- fast path: FADD/FSUB/FMUL/FDIV lanes in JavaScript doubles ----------------------------
+//
+// In the default FPCR mode (round to nearest, no flush to zero, no default
+// NaN) and for finite operands whose result is finite and normal, the Arm
+// result is the IEEE one and the only possible flag is Inexact. JS doubles
+// give that result (for single lanes, rounding the double result again to
+// single is innocuous for + - * /: 53 >= 2*24+2) and error-free
+// transformations tell exactly whether it was inexact. Anything else
+// (NaN, infinity, overflow, tiny results, other modes) takes the softfloat
+// path, which computes every flag. This keeps BigInt off the common path.
+
+const enum FastOp { Add, Sub, Mul, Div }
+const FAST_OPS: Record<string, FastOp> = { FADD: FastOp.Add, FSUB: FastOp.Sub, FMUL: FastOp.Mul, FDIV: FastOp.Div };
+const FAST_MODE_MASK = (1 << 25) | (1 << 24) | (3 << 22); // DN, FZ, RMode
+const SPLIT = 134217729; // 2^27 + 1 (Dekker)
+const fastOut = new Float64Array(4);
+
+/** Error of a*b = p (Dekker's TwoProduct); exact when a, b, p are within [2^-960, 2^995]. */
+function prodErr(a: number, b: number, p: number): number {
+  let t = SPLIT * a; const ah = t - (t - a), al = a - ah;
+  t = SPLIT * b; const bh = t - (t - b), bl = b - bh;
+  return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+}
+
+/** Inside the range where Dekker's TwoProduct is exact (a zero result is checked separately: it may be an underflow). */
+const safe = (x: number) => x === 0 || (Math.abs(x) >= 2 ** -960 && Math.abs(x) <= 2 ** 995);
+
+/** Computes every lane on the fast path, or returns false (nothing written) when one lane needs softfloat. */
+function fastBinary(cpu: Cpu, a: Args, op: FastOp): boolean {
+  if (cpu.u32[(cpu.base + S.FPCR) >> 2] & FAST_MODE_MASK) return false;
+  const single = a.N === 32;
+  const minNormal = single ? 2 ** -126 : 2 ** -1022;
+  const nA = vAddr(cpu, a.n), mA = vAddr(cpu, a.m);
+  const dv = cpu.dv;
+  let inexact = false;
+  for (let i = 0; i < a.lanes; i++) {
+    const x = single ? dv.getFloat32(nA + 4 * i, true) : dv.getFloat64(nA + 8 * i, true);
+    const j = a.byElement ? a.index : i;
+    let y = single ? dv.getFloat32(mA + 4 * j, true) : dv.getFloat64(mA + 8 * j, true);
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return false;
+    if (op === FastOp.Sub) y = -y; // exact for finite operands
+    let r: number, exact: boolean;
+    if (op === FastOp.Add || op === FastOp.Sub) {
+      r = x + y;
+      const bb = r - x;
+      const err = (x - (r - bb)) + (y - bb); // TwoSum
+      if (single) { const rs = Math.fround(r); exact = err === 0 && rs === r; r = rs; } else exact = err === 0;
+    } else if (op === FastOp.Mul) {
+      r = x * y;
+      if (single) { const rs = Math.fround(r); exact = rs === r; r = rs; } // a product of singles is exact in double
+      else { if (!safe(x) || !safe(y) || !safe(r) || (r === 0 && x !== 0 && y !== 0)) return false; exact = prodErr(x, y, r) === 0; }
+    } else {
+      if (y === 0) return false; // division by zero raises DZC: softfloat
+      r = x / y;
+      if (single) { const rs = Math.fround(r); exact = rs * y === x; r = rs; } // rs*y is exact in double
+      else { if (!safe(x) || !safe(y) || !safe(r) || (r === 0 && x !== 0)) return false; const p = r * y; exact = x - p === prodErr(r, y, p); }
+    }
+    // Arm detects underflow before rounding: any tiny (or inexactly zero) result goes the slow way
+    if (!Number.isFinite(r) || (r === 0 ? !exact : Math.abs(r) < minNormal)) return false;
+    if (!exact) inexact = true;
+    fastOut[i] = r;
+  }
+  const d = vAddr(cpu, a.d);
+  cpu.u8.fill(0, d, d + 16);
+  for (let i = 0; i < a.lanes; i++) {
+    if (single) dv.setFloat32(d + 4 * i, fastOut[i], true); else dv.setFloat64(d + 8 * i, fastOut[i], true);
+  }
+  if (inexact) cpu.u32[(cpu.base + S.FPSR) >> 2] |= 1 << 4; // IXC
+  return true;
+}
+
 const binaryIds = new Map<string, number>();
 const pairwiseIds = new Map<string, number>();
 for (const [name, fn] of Object.entries(BINARY)) {
+  const fast = FAST_OPS[name];
   binaryIds.set(name, registerSimdHelper((cpu, raw) => {
     const a = unpack(raw);
+    if (fast !== undefined && fastBinary(cpu, a, fast)) return 0;
     const env = envOf(cpu);
     const out: bigint[] = [];
     const bElem = a.byElement ? readLane(cpu, a.m, a.N, a.index) : 0n;
