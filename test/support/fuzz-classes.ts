@@ -9,6 +9,7 @@ export const PASSING_CLASSES: readonly InsnClass[] = [
   'movw', 'addsub_imm', 'logic_imm', 'addsub_shift', 'addsub_ext', 'logic_shift', 'adc', 'condsel', 'condcmp',
   'bitfield', 'dp1', 'dp2', 'mul', 'crc',
   'ldst_uimm', 'ldst_unscaled', 'ldst_prepost', 'ldst_reg', 'ldst_pair', 'ldst_sp', 'ldst_excl', 'ldst_acqrel',
+  'ldst_unaligned', 'ldst_excl_pair', 'sys',
   'branch', 'adr', 'bl',
   'fmov_gp', 'fp_fma', 'fp_unary', 'fp_cmp', 'fp_cvt_int', 'fp_imm', 'fp_ldst',
   'simd_int', 'simd_unary', 'simd_shift', 'simd_perm', 'simd_ldst', 'crypto',

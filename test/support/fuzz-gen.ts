@@ -219,7 +219,7 @@ export const CLASSES = {
   ldst_unscaled: g => {
     const [op, w] = g.rng.pick([['ldurb', true], ['ldurh', true], ['ldur', true], ['ldur', false], ['ldursb', false], ['ldursh', true], ['ldursw', false], ['sturb', true], ['sturh', true], ['stur', true], ['stur', false]] as const);
     const rt = op.startsWith('st') ? g.rn(w) : ldstReg(g, w);
-    // Unscaled offsets may be misaligned: keep them aligned here (ldst_unaligned covers the rest).
+    // Aligned offsets here; ldst_unaligned covers misaligned ones.
     const size = op.endsWith('b') ? 1 : op.endsWith('h') ? 2 : op === 'ldursw' || w ? 4 : 8;
     return `${pointer(g, 8, 0)}\n${op} ${rt}, [x27, #${Math.floor(g.rng.range(-256, 255) / size) * size}]`;
   },
@@ -295,6 +295,35 @@ export const CLASSES = {
       case 1: return `fmov s${g.rng.int(32)}, ${g.rn(true)}`;
       case 2: return `fmov ${g.rd(false)}, d${g.rng.int(32)}`;
       default: return `fmov v${g.rng.int(32)}.d[1], ${g.rn(false)}`;
+    }
+  },
+  ldst_unaligned: g => {
+    // Misaligned (but in-bounds) accesses: allowed on Normal memory, as for Linux user space.
+    const [op, w] = g.rng.pick([['ldur', false], ['ldur', true], ['ldurh', true], ['ldursh', false], ['ldursw', false], ['stur', false], ['stur', true], ['sturh', true]] as const);
+    const rt = op.startsWith('st') ? g.rn(w) : ldstReg(g, w);
+    if (g.rng.int(3) === 0) {
+      const a = ldstReg(g, false); let b = ldstReg(g, false); while (b === a) b = ldstReg(g, false);
+      return `${pointer(g, 1, 32)}\n${g.rng.bool() ? `ldp ${a}, ${b}` : `stp ${g.rn(false)}, ${g.rn(false)}`}, [x27, #${g.rng.range(-8, 8) * 8}]`;
+    }
+    return `${pointer(g, 1, 16)}\n${op} ${rt}, [x27, #${g.rng.range(-255, 255)}]`;
+  },
+  ldst_excl_pair: g => {
+    const w = g.sf();
+    const a = ldstReg(g, w); let b = ldstReg(g, w); while (b.slice(1) === a.slice(1)) b = ldstReg(g, w);
+    let rs = ldstReg(g, true); while (rs.slice(1) === a.slice(1) || rs.slice(1) === b.slice(1)) rs = ldstReg(g, true);
+    const [ld, st] = g.rng.pick([['ldxp', 'stxp'], ['ldaxp', 'stlxp']]);
+    return `${pointer(g, 16, 0)}\n${ld} ${a}, ${b}, [x27]\n${st} ${rs}, ${b}, ${a}, [x27]`;
+  },
+  sys: g => {
+    // System instructions Linux user space may use.
+    switch (g.rng.int(7)) {
+      case 0: return `mrs ${g.rd(false, false)}, nzcv`;
+      case 1: return `msr nzcv, ${g.rn(false)}`;
+      case 2: return `mrs ${g.rd(false, false)}, ${g.rng.pick(['fpcr', 'fpsr', 'ctr_el0', 'dczid_el0'])}`;
+      case 3: return `msr fpsr, ${g.rn(false)}`;
+      case 4: return `msr tpidr_el0, ${g.rn(false)}\nmrs ${g.rd(false, false)}, tpidr_el0`;
+      case 5: return `${pointer(g, 64, 64)}\ndc zva, x27`;
+      default: return g.rng.pick(['nop', 'yield', 'dmb ish', 'dsb sy', 'isb', 'clrex', 'dmb ishld', 'csdb', 'sevl']);
     }
   },
   fp_arith: g => {
