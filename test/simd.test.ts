@@ -4,6 +4,9 @@
 
 import { test } from 'node:test';
 import { expectSameAsQemu, randomCases, randomInit, Rng } from './simd-util';
+import { SIMD } from '../src/cpu/a64/simd';
+import { CRYPTO } from '../src/cpu/a64/crypto';
+import { compilePattern } from '../src/cpu/decode';
 
 const ARR = ['8b', '16b', '4h', '8h', '2s', '4s', '2d'];
 const BHS = ['8b', '16b', '4h', '8h', '2s', '4s'];
@@ -152,6 +155,23 @@ test('random encodings in the FP/SIMD space behave as on QEMU (UNDEF or same res
   for (let i = 0; i < 60; i++) {
     const w = ((Number(rng.next64() & 0xffffffffn) & ~0x0e000000) | 0x0e000000) >>> 0; // op0 = x111
     cases.push({ asm: `.inst 0x${w.toString(16)}`, name: `0x${w.toString(16)}`, init: randomInit(rng) });
+  }
+  expectSameAsQemu(cases);
+});
+
+test('random words matching each SIMD/crypto decode row behave as on QEMU (structured fuzz)', () => {
+  const rng = new Rng(2024);
+  const rows = [...SIMD, ...CRYPTO].map(compilePattern);
+  const memory = new Uint8Array(4096).map((_, i) => (i * 29 + 3) & 255);
+  const cases = [];
+  for (const row of rows) {
+    for (let i = 0; i < 2; i++) {
+      const w = ((Number(rng.next64() & 0xffffffffn) & ~row.mask) | row.value) >>> 0;
+      const init = randomInit(rng);
+      // structure loads/stores: every base register points into the scratch area
+      if (row.name.includes('ldst')) Object.assign(init, { x: new Array(31).fill(0x4001_0400n), memory });
+      cases.push({ asm: `.inst 0x${w.toString(16)}`, name: row.name, init });
+    }
   }
   expectSameAsQemu(cases);
 });
