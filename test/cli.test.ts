@@ -269,6 +269,99 @@ ${PUTS}`);
   assert.equal(r.stdout, 'boot cpu\nsecondary up\ndone\n');
 });
 
+/**
+ * Interrupt-driven program for EL1 (--no-el2): GICv3 set up for the UART (INTID 33) and
+ * RTC (INTID 34) SPIs, then WFI. UART interrupts echo input in upper case ('.' powers off);
+ * with \`alarm\` the RTC match register is set one second ahead and its interrupt powers off.
+ */
+function irqProgram(name: string, alarm: boolean): string {
+  return program(name, `
+	.global _start
+_start:	ldr	x0, =vectors
+	msr	vbar_el1, x0
+	mov	x5, #0x09000000			// PL011
+	mov	x6, #0x08000000			// GICD
+	mov	w1, #0x13			// ARE | EnableGrp1 | EnableGrp0 (single security state)
+	str	w1, [x6]
+	movz	x7, #0x080a, lsl #16		// GICR of CPU 0: wake it up
+	ldr	w1, [x7, #0x14]
+	bic	w1, w1, #2
+	str	w1, [x7, #0x14]
+1:	ldr	w1, [x7, #0x14]
+	tbnz	w1, #2, 1b
+	mov	w1, #(3 << 1)			// INTIDs 33, 34: group 1, enabled
+	str	w1, [x6, #0x84]
+	str	w1, [x6, #0x104]
+	mrs	x1, icc_sre_el1
+	orr	x1, x1, #1
+	msr	icc_sre_el1, x1
+	isb
+	mov	x1, #0xff
+	msr	icc_pmr_el1, x1
+	mov	x1, #1
+	msr	icc_igrpen1_el1, x1
+	isb
+	mov	w1, #(1 << 4) | (1 << 6)		// UART RX and RX-timeout interrupts
+	str	w1, [x5, #0x38]
+	${alarm ? `movz	x8, #0x0901, lsl #16		// PL031: match in one second, interrupt enabled
+	ldr	w1, [x8]
+	add	w1, w1, #1
+	str	w1, [x8, #4]
+	mov	w1, #1
+	str	w1, [x8, #0x10]` : ''}
+	msr	daifclr, #2
+2:	wfi
+	b	2b
+
+irq:	mrs	x9, icc_iar1_el1
+	cmp	x9, #34
+	b.ne	3f
+	adr	x0, alarmmsg
+	bl	puts
+	b	off
+3:	ldr	w1, [x5, #0x18]
+	tbnz	w1, #4, 5f			// RX FIFO empty: done
+	ldr	w1, [x5]
+	cmp	w1, #'.'
+	b.eq	off
+	cmp	w1, #'a'
+	b.lo	4f
+	sub	w1, w1, #32
+4:	str	w1, [x5]
+	b	3b
+5:	msr	icc_eoir1_el1, x9
+	eret
+off:	movz	w0, #0x8400, lsl #16
+	movk	w0, #0x0008
+	hvc	#0
+alarmmsg: .asciz "rtc alarm\n"
+	.balign	2048
+vectors:
+	.skip	0x280				// current EL with SP_ELx, IRQ
+	b	irq
+${PUTS}`);
+}
+
+test('interrupts: UART receive interrupts through the GIC wake a WFI loop (same output as QEMU)', (t) => {
+  const elf = irqProgram('uart-irq', false);
+  const r = armvirt(['run', '--no-el2', '--kernel', elf], 'abc.');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'ABC');
+  if (!haveQemu) return t.diagnostic('no QEMU comparison');
+  const q = spawnSync('qemu-system-aarch64', ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a57', '-nographic', '-kernel', elf], { encoding: 'utf8', timeout: 60_000, input: 'abc.' });
+  assert.equal(r.stdout, q.stdout);
+});
+
+test('interrupts: the PL031 match interrupt wakes a vCPU sleeping in WFI about a second later', () => {
+  const started = Date.now();
+  const r = armvirt(['run', '--no-el2', '--kernel', irqProgram('rtc-irq', true), '--stats']);
+  const elapsed = Date.now() - started;
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'rtc alarm\n');
+  assert.ok(elapsed >= 900 && elapsed < 10_000, `took ${elapsed} ms`);
+  assert.match(r.stderr, /hlt \d+/, 'the vCPU waited in WFI');
+});
+
 test('the demo script exists and the hello example builds to an ELF and a raw image', () => {
   assert.ok(existsSync(join(ROOT, 'scripts', 'demo.sh')));
   assert.ok(existsSync(join(HELLO, 'hello.elf')));

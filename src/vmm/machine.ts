@@ -53,6 +53,8 @@ export class VirtMachine {
   private console: Console | undefined;
   private exitCode: number | undefined;
   private wakeUp: (() => void) | undefined;
+  /** A wake-up (interrupt, input, power change) arrived while nobody waited: the next wait returns at once. */
+  private wakePending = false;
   private startedAt = 0;
 
   /** Builds the machine; throws LoadError (bad images) or Error (bad configuration). */
@@ -108,6 +110,8 @@ export class VirtMachine {
     try {
       let lastYield = performance.now();
       while (this.exitCode === undefined) {
+        this.pollTimers(performance.now());
+        this.wakePending = false; // the vCPUs are about to run and will see whatever woke us
         let running = 0, halted = 0;
         for (const vcpu of this.vcpus) {
           const state = this.runVcpu(vcpu);
@@ -131,6 +135,7 @@ export class VirtMachine {
           break;
         }
         console.flush();
+        // timers polled after the vCPUs ran may have raised an interrupt: that wakes too (wakePending)
         await this.waitForEvent(deadline - now);
         lastYield = performance.now();
       }
@@ -193,6 +198,7 @@ export class VirtMachine {
   }
 
   private waitForEvent(ms: number): Promise<void> {
+    if (this.wakePending) { this.wakePending = false; return Promise.resolve(); }
     return new Promise(resolve => {
       let timer: NodeJS.Timeout | undefined;
       const done = () => { if (timer) clearTimeout(timer); this.wakeUp = undefined; resolve(); };
@@ -203,7 +209,10 @@ export class VirtMachine {
     });
   }
 
-  private wake(): void { this.wakeUp?.(); }
+  private wake(): void {
+    if (this.wakeUp) this.wakeUp();
+    else this.wakePending = true;
+  }
 
   /** Stops the run loop from outside (signals): run() resolves with `code`. */
   stop(code: number, message?: string): void { this.finish(code, message); }
