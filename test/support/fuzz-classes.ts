@@ -11,7 +11,6 @@ export const PASSING_CLASSES: readonly InsnClass[] = [
   'ldst_uimm', 'ldst_unscaled', 'ldst_prepost', 'ldst_reg', 'ldst_pair', 'ldst_sp', 'ldst_excl', 'ldst_acqrel',
   'ldst_unaligned', 'ldst_excl_pair', 'sys',
   'branch', 'adr', 'bl',
-  'fmov_gp', 'fp_fma', 'fp_unary', 'fp_cmp', 'fp_cvt_int', 'fp_imm', 'fp_ldst',
-  'simd_int', 'simd_unary', 'simd_shift', 'simd_perm', 'simd_ldst', 'crypto',
+  'fmov_gp', 'fp_arith', 'fp_fma', 'fp_unary', 'fp_cmp', 'fp_cvt_int', 'fp_imm', 'fp_ldst',
+  'simd_int', 'simd_unary', 'simd_shift', 'simd_perm', 'simd_fp', 'simd_ldst', 'simd_widen', 'simd_scalar', 'crypto',
 ];
-// Not yet: fp_arith (FABD scalar is undefined on armvirt), simd_fp (FMULX, FRECPE/FRSQRTE/FRECPS/FRSQRTS vector).

@@ -429,6 +429,39 @@ export const CLASSES = {
       default: return `${op} v${vreg(g)}.${a === '2d' && op.startsWith('x') ? '4s' : a}, v${vreg(g)}.${a}, v${vreg(g)}.${a}`;
     }
   },
+  simd_widen: g => {
+    // Long, wide and narrowing forms (the "three different" and narrowing groups).
+    const [d, n, wd] = g.rng.pick([['8h', '8b', '8h'], ['4s', '4h', '4s'], ['2d', '2s', '2d']] as const);
+    const n2 = ({ '8b': '16b', '4h': '8h', '2s': '4s' } as Record<string, string>)[n];
+    const hi = g.rng.bool();
+    const src = hi ? n2 : n;
+    const sfx = hi ? '2' : '';
+    const op = g.rng.pick(['uaddl', 'saddl', 'usubl', 'ssubl', 'umull', 'smull', 'umlal', 'smlsl', 'sabdl', 'uabal', 'uaddw', 'ssubw', 'sqdmull', 'addhn', 'raddhn', 'sqxtn', 'uqxtn', 'sqxtun', 'xtn', 'sqrshrn', 'uqshrn', 'rshrn', 'fcvtl', 'fcvtn']);
+    if (op === 'sqdmull' && d === '8h') return `sqdmull${sfx} v${vreg(g)}.4s, v${vreg(g)}.${hi ? '8h' : '4h'}, v${vreg(g)}.${hi ? '8h' : '4h'}`;
+    if (op === 'uaddw' || op === 'ssubw') return `${op}${sfx} v${vreg(g)}.${wd}, v${vreg(g)}.${wd}, v${vreg(g)}.${src}`;
+    if (op === 'addhn' || op === 'raddhn') return `${op}${sfx} v${vreg(g)}.${src}, v${vreg(g)}.${d}, v${vreg(g)}.${d}`;
+    if (op === 'sqxtn' || op === 'uqxtn' || op === 'sqxtun' || op === 'xtn') return `${op}${sfx} v${vreg(g)}.${src}, v${vreg(g)}.${d}`;
+    if (op === 'sqrshrn' || op === 'uqshrn' || op === 'rshrn') {
+      const bits = n === '8b' ? 8 : n === '4h' ? 16 : 32;
+      return `${op}${sfx} v${vreg(g)}.${src}, v${vreg(g)}.${d}, #${g.rng.range(1, bits)}`;
+    }
+    if (op === 'fcvtl') return g.rng.bool() ? `fcvtl${sfx} v${vreg(g)}.2d, v${vreg(g)}.${hi ? '4s' : '2s'}` : `fcvtl${sfx} v${vreg(g)}.4s, v${vreg(g)}.${hi ? '8h' : '4h'}`;
+    if (op === 'fcvtn') return g.rng.bool() ? `fcvtn${sfx} v${vreg(g)}.${hi ? '4s' : '2s'}, v${vreg(g)}.2d` : `fcvtn${sfx} v${vreg(g)}.${hi ? '8h' : '4h'}, v${vreg(g)}.4s`;
+    return `${op}${sfx} v${vreg(g)}.${d}, v${vreg(g)}.${src}, v${vreg(g)}.${src}`;
+  },
+  simd_scalar: g => {
+    // Scalar forms of SIMD integer and FP operations.
+    const t = g.rng.pick(['b', 'h', 's', 'd']);
+    switch (g.rng.int(7)) {
+      case 0: return `${g.rng.pick(['add', 'sub', 'cmeq', 'cmgt', 'cmhi', 'cmtst', 'sshl', 'ushl'])} d${vreg(g)}, d${vreg(g)}, d${vreg(g)}`;
+      case 1: return `${g.rng.pick(['sqadd', 'uqadd', 'sqsub', 'uqsub', 'sqshl', 'uqrshl'])} ${t}${vreg(g)}, ${t}${vreg(g)}, ${t}${vreg(g)}`;
+      case 2: return `${g.rng.pick(['shl', 'sli'])} d${vreg(g)}, d${vreg(g)}, #${g.rng.int(64)}`;
+      case 3: return `${g.rng.pick(['ushr', 'sshr', 'srshr', 'usra', 'sri'])} d${vreg(g)}, d${vreg(g)}, #${g.rng.range(1, 64)}`;
+      case 4: return `${g.rng.pick(['abs', 'neg', 'cmge', 'cmle'])} d${vreg(g)}, d${vreg(g)}${g.rng.bool() ? '' : ''}`.replace(/(cmge|cmle) (d\d+), (d\d+)$/, '$1 $2, $3, #0');
+      case 5: { const f = g.rng.pick(['s', 'd']); return `${g.rng.pick(['fabd', 'fmulx', 'frecps', 'frsqrts', 'fcmeq', 'fcmge', 'facgt'])} ${f}${vreg(g)}, ${f}${vreg(g)}, ${f}${vreg(g)}`; }
+      default: { const f = g.rng.pick(['s', 'd']); return `${g.rng.pick(['frecpe', 'frsqrte', 'frecpx', 'fcvtzs', 'scvtf', 'fcvtns', 'fcvtau'])} ${f}${vreg(g)}, ${f}${vreg(g)}`; }
+    }
+  },
   simd_fp: g => {
     const arr = g.rng.pick(['4s', '2s', '2d']);
     const op = g.rng.pick(['fadd', 'fsub', 'fmul', 'fdiv', 'fmax', 'fmin', 'fmla', 'fmls', 'fcmeq', 'fcmgt', 'fcmge', 'faddp', 'fabs', 'fneg', 'fsqrt', 'scvtf', 'ucvtf', 'fcvtzs', 'fcvtzu', 'frintn', 'fmulx', 'frecpe', 'frsqrte', 'frecps', 'frsqrts']);
