@@ -3,6 +3,8 @@
 // and saturation edge lanes.
 
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runAsm } from './support/machine';
 import { expectSameAsQemu, randomCases, randomInit, Rng } from './simd-util';
 import { SIMD } from '../src/cpu/a64/simd';
 import { CRYPTO } from '../src/cpu/a64/crypto';
@@ -174,4 +176,29 @@ test('random words matching each SIMD/crypto decode row behave as on QEMU (struc
     }
   }
   expectSameAsQemu(cases);
+});
+
+test('SIMD and crypto instructions trap (EC 0x07) while CPACR_EL1.FPEN disables FP/SIMD', () => {
+  for (const insn of ['add v0.16b, v1.16b, v2.16b', 'ld1 {v0.16b}, [sp]', 'aese v0.16b, v1.16b', 'fadd v0.4s, v1.4s, v2.4s', 'umov w0, v1.s[1]']) {
+    const { vcpu, exit } = runAsm(`
+      b 1f
+      .balign 2048
+    vectors:
+      .rept 512
+      brk #1
+      .endr
+    1:
+      adr x0, vectors
+      msr vbar_el1, x0
+      isb
+      ${insn}
+      brk #0`);
+    assert.equal(exit.reason, 'debug');
+    const esr = vcpu.cpu.reg('ESR_EL1');
+    assert.equal(Number(esr >> 26n), 0x07, `${insn}: ESR_EL1=0x${esr.toString(16)}`);
+    assert.notEqual(vcpu.pc, vcpu.cpu.reg('ELR_EL1') + 4n, 'the trapped instruction did not complete');
+  }
+  // CRC32 is a general-register instruction: not subject to the FP/SIMD trap
+  const crc = runAsm('crc32x w0, w1, x2\nbrk #0');
+  assert.equal(Number(crc.vcpu.cpu.reg('ESR_EL1') >> 26n), 0);
 });

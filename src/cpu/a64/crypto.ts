@@ -7,7 +7,7 @@
 
 import type { Encoding } from '../decode';
 import type { Cpu } from '../cpu';
-import { callSimdHelper, registerSimdHelper, vAddr } from './simd-common';
+import { callSimdHelper, registerSimdHelper, vAddr, withFpCheck } from './simd-common';
 
 /** Packs register numbers for a helper call. */
 const regs = (d: number, n: number, m = 0) => d | (n << 5) | (m << 10);
@@ -291,29 +291,32 @@ const AES_OPS = [AESE, AESD, AESMC, AESIMC];
 const SHA3_OPS = [SHA1C, SHA1P, SHA1M, SHA1SU0, SHA256H, SHA256H2, SHA256SU1];
 const SHA2_OPS = [SHA1H, SHA1SU1, SHA256SU0];
 
+// AES/SHA/PMULL use the V registers and are subject to the FP/SIMD access trap; CRC32 is not.
 export const CRYPTO: Encoding[] = [
-  {
-    // AESE/AESD (opcode 00100/00101), AESMC/AESIMC (00110/00111)
-    name: 'AES', pattern: '01001110 00 10100 001 op:2 10 rn:5 rd:5',
-    translate: (t, f) => callSimdHelper(t, AES_OPS[f.op], regs(f.rd, f.rn)),
-  },
-  {
-    // SHA1C SHA1P SHA1M SHA1SU0 SHA256H SHA256H2 SHA256SU1 (opcode 0..6; 7 is unallocated)
-    name: 'SHA_3reg', pattern: '01011110 00 0 rm:5 0 op:3 00 rn:5 rd:5',
-    when: f => f.op !== 7,
-    translate: (t, f) => callSimdHelper(t, SHA3_OPS[f.op], regs(f.rd, f.rn, f.rm)),
-  },
-  {
-    // SHA1H, SHA1SU1, SHA256SU0
-    name: 'SHA_2reg', pattern: '01011110 00 10100 000 op:2 10 rn:5 rd:5',
-    when: f => f.op !== 3,
-    translate: (t, f) => callSimdHelper(t, SHA2_OPS[f.op], regs(f.rd, f.rn)),
-  },
-  {
-    // PMULL/PMULL2 Vd.1Q, Vn.1D/2D, Vm.1D/2D (the 8-bit form lives with the other three-different ops)
-    name: 'PMULL_1Q', pattern: '0 q:1 0 01110 11 1 rm:5 1110 00 rn:5 rd:5',
-    translate: (t, f) => callSimdHelper(t, PMULL64, regs(f.rd, f.rn, f.rm) | (f.q << 15)),
-  },
+  ...withFpCheck([
+    {
+      // AESE/AESD (opcode 00100/00101), AESMC/AESIMC (00110/00111)
+      name: 'AES', pattern: '01001110 00 10100 001 op:2 10 rn:5 rd:5',
+      translate: (t, f) => callSimdHelper(t, AES_OPS[f.op], regs(f.rd, f.rn)),
+    },
+    {
+      // SHA1C SHA1P SHA1M SHA1SU0 SHA256H SHA256H2 SHA256SU1 (opcode 0..6; 7 is unallocated)
+      name: 'SHA_3reg', pattern: '01011110 00 0 rm:5 0 op:3 00 rn:5 rd:5',
+      when: f => f.op !== 7,
+      translate: (t, f) => callSimdHelper(t, SHA3_OPS[f.op], regs(f.rd, f.rn, f.rm)),
+    },
+    {
+      // SHA1H, SHA1SU1, SHA256SU0
+      name: 'SHA_2reg', pattern: '01011110 00 10100 000 op:2 10 rn:5 rd:5',
+      when: f => f.op !== 3,
+      translate: (t, f) => callSimdHelper(t, SHA2_OPS[f.op], regs(f.rd, f.rn)),
+    },
+    {
+      // PMULL/PMULL2 Vd.1Q, Vn.1D/2D, Vm.1D/2D (the 8-bit form lives with the other three-different ops)
+      name: 'PMULL_1Q', pattern: '0 q:1 0 01110 11 1 rm:5 1110 00 rn:5 rd:5',
+      translate: (t, f) => callSimdHelper(t, PMULL64, regs(f.rd, f.rn, f.rm) | (f.q << 15)),
+    },
+  ]),
   {
     // CRC32{B,H,W,X} (c=0) and CRC32C{B,H,W,X} (c=1); the X forms need sf=1, the others sf=0
     name: 'CRC32', pattern: 'sf:1 0 0 11010110 rm:5 010 c:1 sz:2 rn:5 rd:5',

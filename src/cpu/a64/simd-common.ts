@@ -13,6 +13,8 @@ import type { Translator } from '../translator';
 import type { Cpu } from '../cpu';
 import { Op, OpSIMD, ValType } from '../wasm/emitter';
 import { S } from '../state';
+import type { Encoding, Fields } from '../decode';
+import { checkFpAccess } from './fp-access';
 
 export const V128 = ValType.V128;
 const I32 = ValType.I32;
@@ -222,4 +224,12 @@ export function callSimdHelper(t: Translator, id: number, args: number): void {
 /** Byte view helpers for TypeScript operations: address of Vn's byte 0 in wasm memory. */
 export function vAddr(cpu: Cpu, n: number): number {
   return cpu.base + vOffset(n);
+}
+
+/** Adds the FP/SIMD access check (CPACR_EL1.FPEN, CPTR_EL2.TFP) in front of every row. */
+export function withFpCheck(rows: Encoding[]): Encoding[] {
+  return rows.map(r => ({
+    ...r,
+    translate: (t: Translator, f: Fields) => (checkFpAccess(t) ? true : r.translate(t, f)),
+  }));
 }

@@ -8,22 +8,13 @@
 import type { Encoding, Fields } from '../decode';
 import type { Translator } from '../translator';
 import { Op, OpSIMD, ValType } from '../wasm/emitter';
-import { checkFpAccess } from './fp-access';
 import {
-  V128, lane, pushV, readV, replaceLane, Saturation, saturateTo, tempV, writeLanes, writeV,
+  withFpCheck, lane, pushV, readV, replaceLane, Saturation, saturateTo, tempV, writeLanes, writeV,
 } from './simd-common';
 import { boolToMask, doublingMulHigh, laneOps, polyMul8, satAdd, satSub, shiftByRegister, type LaneCtx, type LaneFn } from './simd-int';
 import { SIMD_LDST } from './simd-ldst';
 import { SIMD_ARITH } from './simd-arith';
 import { SIMD_FP } from './simd-fp';
-
-/** Adds the FP/SIMD access check in front of every row. */
-export function withFpCheck(rows: Encoding[]): Encoding[] {
-  return rows.map(r => ({
-    ...r,
-    translate: (t: Translator, f: Fields) => (checkFpAccess(t) ? true : r.translate(t, f)),
-  }));
-}
 
 /** Lanes in a 64-bit (q=0) or 128-bit (q=1) vector of 8<<esz-bit elements. */
 const lanesOf = (q: number, esz: number) => (q ? 16 : 8) >> esz;
