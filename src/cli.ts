@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { LoadError } from './board/loader';
 import { MAX_RAM_MIB } from './board/memmap';
 import { MAX_VCPUS } from './cpu/state';
-import { VirtMachine } from './vmm/machine';
+import type { VirtMachine } from './vmm/machine';
 
 const USAGE = `Usage: armvirt run --kernel FILE [options]
        armvirt --help | --version
@@ -106,9 +106,11 @@ async function main(argv: string[]): Promise<number> {
   const cpus = integerOption('cpus', opts.cpus, 1, 1, MAX_VCPUS);
   const kernel = readImage(opts.kernel, 'kernel');
   const initrd = opts.initrd !== undefined ? readImage(opts.initrd, 'initrd') : undefined;
+  // loaded only now: the CPU and translator modules take a while to initialise, --help and usage errors need none of it
+  const { VirtMachine: Machine } = await import('./vmm/machine');
   let machine: VirtMachine;
   try {
-    machine = new VirtMachine({
+    machine = new Machine({
       kernel, initrd, append: opts.append, memMiB, cpus, el2: !opts['no-el2'], dtbOut: opts['dtb-out'], verbose: opts.verbose,
     });
   } catch (e) {
