@@ -115,6 +115,8 @@ async function main(argv: string[]): Promise<number> {
     });
   } catch (e) {
     if (e instanceof LoadError) throw new LoadError(`${opts.kernel}: ${e.message}`);
+    // WebAssembly.Memory reports a failed allocation as a RangeError
+    if (e instanceof RangeError) throw new LoadError(`cannot allocate ${memMiB} MiB of guest RAM (${e.message})`);
     throw e;
   }
   // SIGINT (Ctrl-C when the terminal is not in raw mode) and SIGTERM end the run cleanly:
