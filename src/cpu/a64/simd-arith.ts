@@ -462,7 +462,6 @@ function threeDifferent(t: Translator, f: Fields, scalar: boolean): boolean | vo
   const q = scalar ? 0 : f.q;
   const count = scalar ? 1 : 8 >> esz;
   const signed = f.u === 0;
-  const key = (f.u << 4) | f.opcode;
   const add = (c: LaneCtx, a: number, b: number) => { c.t.fb.get(a).get(b).op(Op.i64_add); };
   const sub = (c: LaneCtx, a: number, b: number) => { c.t.fb.get(a).get(b).op(Op.i64_sub); };
   const base = { rd: f.rd, rn: f.rn, rm: f.rm, srcEsz: esz, part: q, signed, count, scalar };
@@ -510,7 +509,6 @@ function threeDifferent(t: Translator, f: Fields, scalar: boolean): boolean | vo
       return;
     }
   }
-  void key;
   return t.undefinedInstruction();
 }
 

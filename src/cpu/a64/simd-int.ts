@@ -6,7 +6,7 @@
 
 import type { Translator } from '../translator';
 import { Op } from '../wasm/emitter';
-import { Saturation, saturateTo, signedMax, signedMin, unsignedMax } from './simd-common';
+import { Saturation, saturateTo, signedMax, unsignedMax } from './simd-common';
 import { ValType } from '../wasm/emitter';
 
 export interface LaneCtx { t: Translator; sat: Saturation }
@@ -186,4 +186,3 @@ export const laneOps = {
   mls: ((c, a, b, _e, _s, d) => { c.t.fb.get(d).get(a).get(b).op(Op.i64_mul).op(Op.i64_sub); }) as LaneFn,
 };
 
-export { signedMin };

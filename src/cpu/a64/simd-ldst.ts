@@ -6,7 +6,7 @@
 
 import type { Encoding, Fields } from '../decode';
 import type { Translator } from '../translator';
-import { Op, OpSIMD, ValType } from '../wasm/emitter';
+import { Op, OpSIMD } from '../wasm/emitter';
 import { MemInfo } from '../helpers';
 import { lane, pushV, pushZero, readV, replaceLane, writeV, V128 } from './simd-common';
 
@@ -222,4 +222,3 @@ export const SIMD_LDST: Encoding[] = [
   },
 ];
 
-export { ValType };

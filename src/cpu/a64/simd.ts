@@ -9,9 +9,9 @@ import type { Encoding, Fields } from '../decode';
 import type { Translator } from '../translator';
 import { Op, OpSIMD, ValType } from '../wasm/emitter';
 import {
-  withFpCheck, lane, pushV, readV, replaceLane, Saturation, saturateTo, tempV, writeLanes, writeV,
+  withFpCheck, lane, pushV, readV, replaceLane, Saturation, tempV, writeLanes, writeV,
 } from './simd-common';
-import { boolToMask, doublingMulHigh, laneOps, polyMul8, satAdd, satSub, shiftByRegister, type LaneCtx, type LaneFn } from './simd-int';
+import { doublingMulHigh, laneOps, polyMul8, satAdd, satSub, shiftByRegister, type LaneCtx, type LaneFn } from './simd-int';
 import { SIMD_LDST } from './simd-ldst';
 import { SIMD_ARITH } from './simd-arith';
 import { SIMD_FP } from './simd-fp';
@@ -425,6 +425,5 @@ export const SIMD_CORE: Encoding[] = [
   },
 ];
 
-export { emitLanewise, lanesOf };
 
 export const SIMD: Encoding[] = withFpCheck([...SIMD_CORE, ...SIMD_ARITH, ...SIMD_LDST, ...SIMD_FP]);
