@@ -71,6 +71,9 @@ export interface CpuConfig {
   mpidr: bigint;
 }
 
+/** Results of Cpu.sysregFilter. */
+export const SYSREG_CONTINUE = 0, SYSREG_TRAPPED = 1, SYSREG_DONE = 2;
+
 export class Cpu {
   readonly index: number;
   readonly base: number;
@@ -119,6 +122,15 @@ export class Cpu {
   readonly sysregHooks = new Map<string, SysregHook>();
   /** Optional per-instruction hooks for SYS (TLBI, DC, IC, AT), keyed by sysreg-style key. */
   sysOps = new Map<number, (cpu: Cpu, rt: number) => number>();
+  /**
+   * Runs before the system-register table on every MRS/MSR/SYS (installed by
+   * system-regs.ts): traps to EL1/EL2 (HCR_EL2.TVM/TID*, MDCR_EL2, CPTR_EL2,
+   * SCTLR_EL1.UCT ...) and registers without a table row (the RAZ ID space).
+   * Returns SYSREG_CONTINUE, SYSREG_DONE (access completed) or SYSREG_TRAPPED.
+   */
+  sysregFilter?: (cpu: Cpu, key: number, isRead: boolean, rt: number) => number;
+  /** Every vCPU of the VM, this one included (broadcast TLB maintenance); set by hv/vm.ts. */
+  peers: Cpu[] = [this];
   /** Run at the end of reset() (registers whose reset value depends on the CPU, e.g. VMPIDR_EL2). */
   readonly resetHooks: Array<(cpu: Cpu) => void> = [];
 
@@ -248,20 +260,19 @@ export class Cpu {
   restorePstate(spsr: number): void {
     const spSel = spsr & 1;
     const el = (spsr >>> 2) & 3;
-    const illegal = (spsr & 0x10) !== 0 || el > this.el || (el === 2 && !this.hasEl2) || el === 3;
-    if (illegal) {
-      // Illegal exception return: PSTATE.IL set, EL and SP unchanged (D1.11.5)
-      this.nzcv = spsr & 0xf0000000;
-      this.daif = (spsr >>> 6) & 0xf;
-      this.il = 1;
-      return;
-    }
+    // Illegal returns (D1.11.5): AArch32 (M[4], not implemented), a higher or unimplemented EL,
+    // the reserved M[1] and EL0 with SP_ELx encodings, and EL1 while HCR_EL2.TGE is set.
+    const illegal = (spsr & 0x12) !== 0 || el > this.el || (el === 2 && !this.hasEl2) || el === 3 ||
+      (el === 0 && spSel === 1) || (el === 1 && (this.hcrLo() & (1 << 27)) !== 0);
     this.nzcv = spsr & 0xf0000000;
     this.daif = (spsr >>> 6) & 0xf;
-    this.pan = (spsr >>> 22) & 1;
+    this.pan = 0; // PAN is not implemented (SPSR bit 22 is RES0)
     this.ss = (spsr >>> 21) & 1;
-    this.il = 0;
-    this.setElSp(el, spSel);
+    // A legal return restores PSTATE.IL from SPSR.IL; an illegal one sets it and keeps EL and SP.
+    this.il = illegal ? 1 : (spsr >>> 20) & 1;
+    if (!illegal) this.setElSp(el, spSel);
+    // The next instruction takes the Illegal State exception: make sure it goes through translateFetch.
+    if (this.il) this.flushJumpCache();
   }
 
   /** Context bits the translated code was specialised for. */
@@ -385,23 +396,34 @@ export class Cpu {
 
   clearExclusive(): void { this.i32[(this.base + S.EXCL_VALID) >> 2] = 0; }
 
-  /** Highest-priority pending interrupt that can be taken now, taken; true when one was. */
+  /**
+   * Takes the highest-priority pending interrupt that is not masked; true when one was.
+   * Routing and masking per D1.15 (ARMv8.0, no EL3): a physical interrupt goes to
+   * EL2 when HCR_EL2.IMO/FMO/AMO (or TGE) is set, else to EL1. An interrupt routed
+   * to a higher EL than the current one is taken whatever PSTATE.{A,I,F} say; one
+   * routed to the current EL obeys the mask; one routed to a lower EL waits.
+   * Virtual interrupts (HCR_EL2.VI/VF/VSE or the virtual GIC lines) reach EL1/EL0
+   * only while routing is on and TGE is clear, and obey PSTATE at EL1/EL0.
+   */
   checkInterrupts(): boolean {
-    if (this.serrorPending && !(this.daif & 4) && this.el < 2) { /* SError routing is modelled with the system work */ }
     const hcr = this.hcrLo();
-    const imo = (hcr & (1 << 4)) !== 0;
-    const fmo = (hcr & (1 << 3)) !== 0;
-    // Physical IRQ: routed to EL2 when HCR_EL2.IMO (and then not masked by PSTATE.I below EL2)
-    if (this.irqLine) {
-      if (imo && this.el < 2) { this.takeInterrupt(2, ExceptionKind.Irq); return true; }
-      if (!(this.daif & 2)) { this.takeInterrupt(this.el === 0 ? 1 : this.el, ExceptionKind.Irq); return true; }
+    const tge = (hcr & (1 << 27)) !== 0;
+    const imo = tge || (hcr & (1 << 4)) !== 0;
+    const fmo = tge || (hcr & (1 << 3)) !== 0;
+    const amo = tge || (hcr & (1 << 5)) !== 0;
+    if (this.serrorPending && this.physicalTakeable(amo, 4)) {
+      this.serrorPending = false;
+      this.takeSError(amo && this.hasEl2 ? 2 : 1);
+      return true;
     }
-    if (this.fiqLine) {
-      if (fmo && this.el < 2) { this.takeInterrupt(2, ExceptionKind.Fiq); return true; }
-      if (!(this.daif & 1)) { this.takeInterrupt(this.el === 0 ? 1 : this.el, ExceptionKind.Fiq); return true; }
-    }
-    // Virtual interrupts reach EL1/EL0 only when routing is on (IMO/FMO)
-    if (this.el < 2) {
+    if (this.irqLine && this.physicalTakeable(imo, 2)) { this.takeInterrupt(imo && this.hasEl2 ? 2 : 1, ExceptionKind.Irq); return true; }
+    if (this.fiqLine && this.physicalTakeable(fmo, 1)) { this.takeInterrupt(fmo && this.hasEl2 ? 2 : 1, ExceptionKind.Fiq); return true; }
+    if (this.el < 2 && !tge) {
+      if ((hcr & (1 << 8)) && amo && !(this.daif & 4)) { // HCR_EL2.VSE: taking it clears the request
+        this.setSysregSlot(Cpu.HCR, this.sysreg(Cpu.HCR) & ~(1n << 8n));
+        this.takeSError(1);
+        return true;
+      }
       const virq = this.virqLine || (hcr & (1 << 7)) !== 0;
       const vfiq = this.vfiqLine || (hcr & (1 << 6)) !== 0;
       if (virq && imo && !(this.daif & 2)) { this.takeInterrupt(1, ExceptionKind.Irq); return true; }
@@ -410,10 +432,25 @@ export class Cpu {
     return false;
   }
 
+  /** Whether a physical interrupt with routing bit `routed` (to EL2) and PSTATE mask bit `maskBit` can be taken now. */
+  private physicalTakeable(routed: boolean, maskBit: number): boolean {
+    const target = routed && this.hasEl2 ? 2 : 1;
+    if (target < this.el) return false;
+    if (target > this.el) return true;
+    return (this.daif & maskBit) === 0;
+  }
+
+  /** SError interrupt: ESR.EC 0x2f with ISS 0 (no RAS extension, so no VSESR_EL2). */
+  private takeSError(targetEl: number): void {
+    this.halted = false;
+    this.takeException(targetEl, ExceptionKind.SError, this.pc);
+    this.setSysregSlot(Cpu.ESR[targetEl], BigInt(((Exception.SERROR << 26) | ESR_IL) >>> 0));
+  }
+
   /** True when an interrupt would be taken if the CPU were running (wakes WFI even when masked). */
   interruptPending(): boolean {
     const hcr = this.hcrLo();
-    return this.irqLine || this.fiqLine || (this.el < 2 && (this.virqLine || this.vfiqLine || (hcr & 0xc0) !== 0));
+    return this.irqLine || this.fiqLine || this.serrorPending || (this.el < 2 && (this.virqLine || this.vfiqLine || (hcr & 0x1c0) !== 0));
   }
 
   private takeInterrupt(targetEl: number, kind: ExceptionKind): void {
@@ -503,12 +540,14 @@ export class Cpu {
     const f = this.fault;
     const far = (BigInt(vaHi >>> 0) << 32n) | BigInt(vaLo >>> 0);
     let iss = f.status | (isWrite ? 1 << 6 : 0);
-    if (info & MemInfo.ISV) {
+    const target = f.stage2 ? 2 : this.syncTargetEl();
+    // The instruction syndrome is reported only for aborts taken to EL2 that are not on a stage-1
+    // table walk (IMPLEMENTATION DEFINED for ESR_EL1): QEMU's rule, checked by the bare-metal goldens.
+    if ((info & MemInfo.ISV) && target === 2 && !f.s1ptw) {
       iss |= (1 << 24) | ((info & 3) << 22) | ((info & MemInfo.SIGN) ? 1 << 21 : 0) |
         (((info >>> MemInfo.RT_SHIFT) & 31) << 16) | ((info & MemInfo.SF) ? 1 << 15 : 0) | ((info & MemInfo.ACQ_REL) ? 1 << 14 : 0);
     }
     if (f.s1ptw) iss |= 1 << 7;
-    const target = f.stage2 ? 2 : this.syncTargetEl();
     const ec = target === this.el ? Exception.DATA_ABORT_SAME : Exception.DATA_ABORT_LOWER;
     if (f.stage2) this.setReg('HPFAR_EL2', BigInt(Math.floor(f.ipa / PAGE_SIZE)) << 4n);
     this.syncException(ec, iss, false, far, target);
@@ -677,6 +716,8 @@ export class Cpu {
 
   /** SYS/SYSL operations (TLBI, DC, IC, AT) registered by the system modules; others are UNDEFINED. */
   helperSys(key: number, rt: number): number {
+    const filtered = this.sysregFilter?.(this, key, false, rt) ?? SYSREG_CONTINUE;
+    if (filtered !== SYSREG_CONTINUE) return filtered === SYSREG_TRAPPED ? 1 : 0;
     const op = this.sysOps.get(key);
     if (!op) return this.undefinedSysreg(key, rt, false);
     return op(this, rt);
@@ -761,6 +802,8 @@ export class Cpu {
       this.syncException(ec, FaultStatus.SYNC_EXTERNAL, false, (BigInt(pcHi) << 32n) | BigInt(pcLo), target);
       return -1;
     }
+    // PSTATE.IL after an illegal exception return: lower priority than PC alignment and instruction aborts
+    if (this.il) { this.syncException(Exception.ILLEGAL_STATE, 0); return -1; }
     return pa;
   }
 
@@ -791,6 +834,8 @@ export class Cpu {
   }
 
   helperMrs(key: number, rt: number): number {
+    const filtered = this.sysregFilter?.(this, key, true, rt) ?? SYSREG_CONTINUE;
+    if (filtered !== SYSREG_CONTINUE) return filtered === SYSREG_TRAPPED ? 1 : 0;
     if (this.hookAccessTrapped(key, true, rt)) return 1;
     const v = this.readSysreg(key);
     if (v === undefined) return this.undefinedSysreg(key, rt, true);
@@ -799,6 +844,8 @@ export class Cpu {
   }
 
   helperMsr(key: number, rt: number): number {
+    const filtered = this.sysregFilter?.(this, key, false, rt) ?? SYSREG_CONTINUE;
+    if (filtered !== SYSREG_CONTINUE) return filtered === SYSREG_TRAPPED ? 1 : 0;
     const e = this.sysregFor(key);
     if (!e || e.readonly) return this.undefinedSysreg(key, rt, false);
     if (this.hookAccessTrapped(key, false, rt)) return 1;
@@ -858,9 +905,9 @@ export class Cpu {
     switch (hint) {
       case 2: // WFE
         if (this.eventRegister) { this.eventRegister = false; return 0; }
-        return this.waitForInterrupt();
+        return this.waitForInterrupt(true);
       case 3: // WFI
-        return this.waitForInterrupt();
+        return this.waitForInterrupt(false);
       case 4: // SEV: wake every PE (the VM propagates it)
         this.onSev?.();
         return 0;
@@ -873,9 +920,17 @@ export class Cpu {
   }
   onSev?: () => void;
 
-  private waitForInterrupt(): number {
-    // WFI/WFE trapping to EL2 (HCR_EL2.TWI/TWE) is handled by the virtualization module's hint hook
+  private waitForInterrupt(isWfe: boolean): number {
     if (this.interruptPending()) return 0;
+    // A WFI/WFE that would wait may trap (AArch64.CheckForWFxTrap): EL0 to EL1 unless SCTLR_EL1.nTWI/nTWE,
+    // EL0/EL1 to EL2 under HCR_EL2.TWI/TWE. ISS: CV=1, COND=0b1110, TI=1 for WFE.
+    let trapEl = 0;
+    if (this.el === 0 && !(this.sysregLo(slotOf('SCTLR_EL1')) & (isWfe ? 1 << 18 : 1 << 16))) trapEl = this.syncTargetEl();
+    else if (this.el < 2 && (this.hcrLo() & (isWfe ? 1 << 14 : 1 << 13))) trapEl = 2;
+    if (trapEl) {
+      this.syncException(Exception.WFX, (1 << 24) | (0xe << 20) | (isWfe ? 1 : 0), false, undefined, trapEl);
+      return 1;
+    }
     this.pc = this.pc + 4n;
     this.halted = true;
     this.requestExit();

@@ -6,6 +6,8 @@
 
 import type { Cpu } from './cpu';
 import { installSimdHelpers } from './a64/simd-common';
+import { installSystemRegs } from './system-regs';
+import { installSystemOps } from './system-ops';
 import { installGicSysregs, hasGicSysregInterface } from './system-gic';
 import { installTimerSysregs } from './system-timer';
 
@@ -46,6 +48,8 @@ export function pfr0Value(cpu: Cpu): bigint {
 /** Registers the feature ID hooks and extension helpers on one Cpu (idempotent). */
 export function installCpuFeatures(cpu: Cpu): void {
   installSimdHelpers(cpu);
+  installSystemRegs(cpu); // PSTATE views, translation control, traps, the MMU table walker
+  installSystemOps(cpu); // TLBI, AT, DC, IC
   installGicSysregs(cpu);
   installTimerSysregs(cpu);
   const isar0 = composeFields(ISAR0_FIELDS);

@@ -32,12 +32,15 @@ export interface SysregDef {
 
 export const SYSREGS: SysregDef[] = [
   // Identification. MIDR: Cortex-A57 r1p3 (the CPU QEMU models for `-cpu cortex-a57`).
-  { name: 'MIDR_EL1', enc: [3, 0, 0, 0, 0], minEl: 1, reset: 0x411fd073n, readonly: true },
+  // MIDR/MPIDR read at EL1 return VPIDR_EL2/VMPIDR_EL2 when EL2 is implemented (system-regs.ts hooks).
+  { name: 'MIDR_EL1', enc: [3, 0, 0, 0, 0], minEl: 1, reset: 0x411fd073n, readonly: true, hook: 'midr' },
   { name: 'MPIDR_EL1', enc: [3, 0, 0, 0, 5], minEl: 1, readonly: true, hook: 'mpidr' },
   { name: 'REVIDR_EL1', enc: [3, 0, 0, 0, 6], minEl: 1, reset: 0n, readonly: true },
   { name: 'ID_AA64PFR0_EL1', enc: [3, 0, 0, 4, 0], minEl: 1, readonly: true, hook: 'idAa64pfr0' },
   { name: 'ID_AA64PFR1_EL1', enc: [3, 0, 0, 4, 1], minEl: 1, reset: 0n, readonly: true },
-  { name: 'ID_AA64DFR0_EL1', enc: [3, 0, 0, 5, 0], minEl: 1, reset: 0x10305106n, readonly: true },
+  // DebugVer=6 (v8.0), 2 breakpoints (BRPs=1), 2 watchpoints (WRPs=1), 1 context-aware breakpoint,
+  // PMUVer=0: no PMU, so PMCR_EL0 & co. are UNDEFINED and Linux/KVM leave them alone.
+  { name: 'ID_AA64DFR0_EL1', enc: [3, 0, 0, 5, 0], minEl: 1, reset: 0x00101006n, readonly: true },
   { name: 'ID_AA64DFR1_EL1', enc: [3, 0, 0, 5, 1], minEl: 1, reset: 0n, readonly: true },
   { name: 'ID_AA64AFR0_EL1', enc: [3, 0, 0, 5, 4], minEl: 1, reset: 0n, readonly: true },
   { name: 'ID_AA64AFR1_EL1', enc: [3, 0, 0, 5, 5], minEl: 1, reset: 0n, readonly: true },
@@ -49,7 +52,9 @@ export const SYSREGS: SysregDef[] = [
   { name: 'ID_AA64MMFR1_EL1', enc: [3, 0, 0, 7, 1], minEl: 1, reset: 0n, readonly: true },
   { name: 'ID_AA64MMFR2_EL1', enc: [3, 0, 0, 7, 2], minEl: 1, reset: 0n, readonly: true },
   { name: 'CTR_EL0', enc: [3, 3, 0, 0, 1], minEl: 0, reset: 0x8444c004n, readonly: true },
-  { name: 'DCZID_EL0', enc: [3, 3, 0, 0, 7], minEl: 0, reset: 0x4n, readonly: true },
+  // DC ZVA zeroes 64 bytes (BS=4); DZP is computed by the 'dczid' hook (SCTLR_EL1.DZE, HCR_EL2.TDZ)
+  { name: 'DCZID_EL0', enc: [3, 3, 0, 0, 7], minEl: 0, reset: 0x4n, readonly: true, hook: 'dczid' },
+  { name: 'AIDR_EL1', enc: [3, 1, 0, 0, 7], minEl: 1, reset: 0n, readonly: true },
   { name: 'CLIDR_EL1', enc: [3, 1, 0, 0, 1], minEl: 1, reset: 0x0a200023n, readonly: true },
   { name: 'CCSIDR_EL1', enc: [3, 1, 0, 0, 0], minEl: 1, reset: 0x700fe01an, readonly: true },
   { name: 'CSSELR_EL1', enc: [3, 2, 0, 0, 0], minEl: 1, reset: 0n, writeMask: 0xfn },
@@ -57,25 +62,34 @@ export const SYSREGS: SysregDef[] = [
   { name: 'VMPIDR_EL2', enc: [3, 4, 0, 0, 5], minEl: 2, hook: 'vmpidr' },
 
   // Control
-  { name: 'SCTLR_EL1', enc: [3, 0, 1, 0, 0], minEl: 1, reset: 0x30d00800n, hook: 'sctlr' },
+  // SCTLR writeMasks: the ARMv8.0 fields (EE/E0E stay 0: no big-endian support); RES1 bits keep their reset value.
+  // EL1: M A C SA SA0 CP15BEN ITD SED UMA I DZE UCT nTWI nTWE WXN UCI
+  { name: 'SCTLR_EL1', enc: [3, 0, 1, 0, 0], minEl: 1, reset: 0x30d00800n, hook: 'sctlr', writeMask: 0x040df3bfn },
   { name: 'ACTLR_EL1', enc: [3, 0, 1, 0, 1], minEl: 1, reset: 0n },
   { name: 'CPACR_EL1', enc: [3, 0, 1, 0, 2], minEl: 1, reset: 0n, writeMask: 0x30300000n },
-  { name: 'SCTLR_EL2', enc: [3, 4, 1, 0, 0], minEl: 2, reset: 0x30c50838n, hook: 'sctlr' },
+  // EL2 (no VHE): M A C SA I WXN
+  { name: 'SCTLR_EL2', enc: [3, 4, 1, 0, 0], minEl: 2, reset: 0x30c50838n, hook: 'sctlr', writeMask: 0x0008100fn },
   { name: 'ACTLR_EL2', enc: [3, 4, 1, 0, 1], minEl: 2, reset: 0n },
-  { name: 'HCR_EL2', enc: [3, 4, 1, 1, 0], minEl: 2, reset: 0n, hook: 'hcr' },
-  { name: 'MDCR_EL2', enc: [3, 4, 1, 1, 1], minEl: 2, reset: 0n },
-  { name: 'CPTR_EL2', enc: [3, 4, 1, 1, 2], minEl: 2, reset: 0x33ffn },
+  // HCR_EL2: bits 33:0 (ARMv8.0); RW (31) is RAO/WI because EL1 is AArch64-only.
+  { name: 'HCR_EL2', enc: [3, 4, 1, 1, 0], minEl: 2, reset: 0x80000000n, hook: 'hcr', writeMask: 0x37fffffffn },
+  // MDCR_EL2: HPMN TPMCR TPM HPME TDE TDA TDOSA TDRA (HPMN resets to PMCR_EL0.N = 0: no PMU)
+  { name: 'MDCR_EL2', enc: [3, 4, 1, 1, 1], minEl: 2, reset: 0n, writeMask: 0xfffn },
+  // CPTR_EL2 (no VHE): TCPAC TTA TFP writable, bits 13:12 and 9:0 RES1
+  { name: 'CPTR_EL2', enc: [3, 4, 1, 1, 2], minEl: 2, reset: 0x33ffn, writeMask: 0x80100400n },
   { name: 'HSTR_EL2', enc: [3, 4, 1, 1, 3], minEl: 2, reset: 0n },
   { name: 'HACR_EL2', enc: [3, 4, 1, 1, 7], minEl: 2, reset: 0n },
 
   // Translation
-  { name: 'TTBR0_EL1', enc: [3, 0, 2, 0, 0], minEl: 1, reset: 0n, hook: 'ttbr' },
-  { name: 'TTBR1_EL1', enc: [3, 0, 2, 0, 1], minEl: 1, reset: 0n, hook: 'ttbr' },
-  { name: 'TCR_EL1', enc: [3, 0, 2, 0, 2], minEl: 1, reset: 0n, hook: 'ttbr' },
-  { name: 'TTBR0_EL2', enc: [3, 4, 2, 0, 0], minEl: 2, reset: 0n, hook: 'ttbr' },
-  { name: 'TCR_EL2', enc: [3, 4, 2, 0, 2], minEl: 2, reset: 0n, hook: 'ttbr' },
-  { name: 'VTTBR_EL2', enc: [3, 4, 2, 1, 0], minEl: 2, reset: 0n, hook: 'ttbr' },
-  { name: 'VTCR_EL2', enc: [3, 4, 2, 1, 2], minEl: 2, reset: 0n, hook: 'ttbr' },
+  // TTBRs: ASID/VMID 63:48, BADDR 47:1 (bit 0 CnP is ARMv8.2: RES0). TCR_EL1: the ARMv8.0 fields (RES0 6, 35).
+  { name: 'TTBR0_EL1', enc: [3, 0, 2, 0, 0], minEl: 1, reset: 0n, hook: 'ttbr', writeMask: 0xfffffffffffffffen },
+  { name: 'TTBR1_EL1', enc: [3, 0, 2, 0, 1], minEl: 1, reset: 0n, hook: 'ttbr', writeMask: 0xfffffffffffffffen },
+  { name: 'TCR_EL1', enc: [3, 0, 2, 0, 2], minEl: 1, reset: 0n, hook: 'ttbr', writeMask: 0x77fffffffbfn },
+  { name: 'TTBR0_EL2', enc: [3, 4, 2, 0, 0], minEl: 2, reset: 0n, hook: 'ttbr', writeMask: 0x0000fffffffffffen },
+  // TCR_EL2 (no VHE): T0SZ IRGN0 ORGN0 SH0 TG0 PS TBI; bits 31 and 23 RES1
+  { name: 'TCR_EL2', enc: [3, 4, 2, 0, 2], minEl: 2, reset: 0x80800000n, hook: 'ttbr', writeMask: 0x17ff3fn },
+  { name: 'VTTBR_EL2', enc: [3, 4, 2, 1, 0], minEl: 2, reset: 0n, hook: 'ttbr', writeMask: 0x00fffffffffffffen },
+  // VTCR_EL2: T0SZ SL0 IRGN0 ORGN0 SH0 TG0 PS; bit 31 RES1
+  { name: 'VTCR_EL2', enc: [3, 4, 2, 1, 2], minEl: 2, reset: 0x80000000n, hook: 'ttbr', writeMask: 0x7ffffn },
   { name: 'MAIR_EL1', enc: [3, 0, 10, 2, 0], minEl: 1, reset: 0n, hook: 'ttbr' },
   { name: 'AMAIR_EL1', enc: [3, 0, 10, 3, 0], minEl: 1, reset: 0n },
   { name: 'MAIR_EL2', enc: [3, 4, 10, 2, 0], minEl: 2, reset: 0n, hook: 'ttbr' },
@@ -130,6 +144,19 @@ export const SYSREGS: SysregDef[] = [
   { name: 'MDCCINT_EL1', enc: [2, 0, 0, 2, 0], minEl: 1, reset: 0n },
   { name: 'DBGCLAIMCLR_EL1', enc: [2, 0, 7, 9, 6], minEl: 1, reset: 0n },
   { name: 'DBGCLAIMSET_EL1', enc: [2, 0, 7, 8, 6], minEl: 1, reset: 0n },
+  { name: 'MDRAR_EL1', enc: [2, 0, 1, 0, 0], minEl: 1, reset: 0n, readonly: true },
+  { name: 'DBGPRCR_EL1', enc: [2, 0, 1, 4, 4], minEl: 1, reset: 0n, writeMask: 1n },
+  { name: 'MDCCSR_EL0', enc: [2, 3, 0, 1, 0], minEl: 0, reset: 0n, readonly: true },
+  { name: 'DBGAUTHSTATUS_EL1', enc: [2, 0, 7, 14, 6], minEl: 1, reset: 0n, readonly: true },
+  // the two breakpoints and two watchpoints ID_AA64DFR0_EL1 advertises (Linux resets them at boot)
+  { name: 'DBGBVR0_EL1', enc: [2, 0, 0, 0, 4], minEl: 1, reset: 0n },
+  { name: 'DBGBCR0_EL1', enc: [2, 0, 0, 0, 5], minEl: 1, reset: 0n },
+  { name: 'DBGWVR0_EL1', enc: [2, 0, 0, 0, 6], minEl: 1, reset: 0n },
+  { name: 'DBGWCR0_EL1', enc: [2, 0, 0, 0, 7], minEl: 1, reset: 0n },
+  { name: 'DBGBVR1_EL1', enc: [2, 0, 0, 1, 4], minEl: 1, reset: 0n },
+  { name: 'DBGBCR1_EL1', enc: [2, 0, 0, 1, 5], minEl: 1, reset: 0n },
+  { name: 'DBGWVR1_EL1', enc: [2, 0, 0, 1, 6], minEl: 1, reset: 0n },
+  { name: 'DBGWCR1_EL1', enc: [2, 0, 0, 1, 7], minEl: 1, reset: 0n },
 
   // GICv3 CPU interface (cpu/system-gic.ts, state in hw/gicv3.ts). 5 priority bits, so one
   // active-priorities register per group; AP0R1-3/AP1R1-3 do not exist (UNDEFINED, as on QEMU).

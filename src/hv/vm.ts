@@ -77,6 +77,8 @@ export class Vm implements PhysicalBus, PsciHost {
   readonly memory: WebAssembly.Memory;
   readonly slots: MemorySlot[] = [];
   readonly vcpus: Vcpu[] = [];
+  /** The vCPUs' CPUs (shared with each as cpu.peers). */
+  private readonly cpus: Cpu[] = [];
   readonly devices: InKernelDevice[] = [];
   readonly cache: CodeCache;
   readonly el2: boolean;
@@ -131,6 +133,8 @@ export class Vm implements PhysicalBus, PsciHost {
     if (index >= MAX_VCPUS) throw new Error(`at most ${MAX_VCPUS} vCPUs are supported`);
     const cpu = new Cpu({ index, memory: this.memory, bus: this, hasEl2: this.el2, mpidr: BigInt(index) });
     installCpuFeatures(cpu);
+    this.cpus.push(cpu);
+    cpu.peers = this.cpus; // broadcast TLB maintenance (TLBI *IS) reaches every vCPU
     this.cache.attach(cpu);
     const gic = this.gic;
     if (gic && this.timers) {

@@ -83,7 +83,8 @@ export const SYSTEM: Encoding[] = [
       t.syncPc();
       t.callHelper('eret', () => {});
       t.fb.op(Op.drop);
-      return true;
+      // The helper set PC (and maybe EL): continue through the jump cache, never chain to a block of this region
+      return t.jumpDynamic(() => t.fb.get(t.cpu).mem(Op.i64_load, S.PC, 3));
     },
   },
   // UDF (permanently undefined) falls through to the Undefined Instruction default.
