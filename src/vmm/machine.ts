@@ -99,11 +99,11 @@ export class VirtMachine {
 
   /** Runs until the guest powers off, the user quits or an error; resolves to the exit status. */
   async run(streams: ConsoleStreams): Promise<number> {
-    const console = (this.console = new Console(streams));
-    console.attach({
+    const term = (this.console = new Console(streams));
+    term.attach({
       deliver: bytes => { let n = 0; while (n < bytes.length && this.uart.receive(bytes[n])) n++; return n; },
       quit: () => { this.finish(0, 'armvirt: terminated (Ctrl-A x)\n'); },
-      printStats: () => console.message(this.statistics()),
+      printStats: () => term.message(this.statistics()),
       wake: () => this.wake(),
     });
     this.startedAt = performance.now();
@@ -124,7 +124,7 @@ export class VirtMachine {
         const deadline = this.pollTimers(now);
         if (running > 0) {
           if (now - lastYield >= YIELD_INTERVAL_MS) {
-            console.flush();
+            term.flush();
             await new Promise<void>(resolve => setImmediate(resolve));
             lastYield = performance.now();
           }
@@ -134,13 +134,13 @@ export class VirtMachine {
           this.finish(0, 'armvirt: all vCPUs are powered off\n');
           break;
         }
-        console.flush();
+        term.flush();
         // timers polled after the vCPUs ran may have raised an interrupt: that wakes too (wakePending)
         await this.waitForEvent(deadline - now);
         lastYield = performance.now();
       }
     } finally {
-      console.detach();
+      term.detach();
     }
     return this.exitCode ?? 0;
   }
