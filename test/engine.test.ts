@@ -87,3 +87,23 @@ test('the time slice ends an endless loop with an intr exit', () => {
   assert.equal(exit.reason, 'intr');
   assert.ok(vcpu.instructions >= 1_000_000);
 });
+
+test('a block ending in ERET leaves the region instead of running again', () => {
+  // ERET back to the instruction after it (ELR = label), SPSR = EL1h with interrupts masked;
+  // the add before ERET must run once
+  const { vcpu, exit } = runAsm(`
+    movz x0, #0
+    adr x1, after
+    msr elr_el1, x1
+    movz x2, #0x3c5
+    msr spsr_el1, x2
+    b region
+  region:
+    add x0, x0, #1
+    eret
+  after:
+    brk #0
+  `);
+  assert.equal(exit.reason, 'debug');
+  assert.equal(vcpu.getReg(0), 1n);
+});

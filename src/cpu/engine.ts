@@ -39,6 +39,11 @@ export class CodeCache implements CodeCacheHooks {
   /** Wasm trampolines to the TypeScript helpers, at HELPER_SLOT indexes; never changes after start-up. */
   private readonly helperTable: WebAssembly.Table;
   readonly stats = { translated: 0, invalidated: 0, wasmBytes: 0, translateMs: 0 };
+  /**
+   * When set before code is translated, every instruction first calls it
+   * with its vCPU and address (instruction tracing for debugging; slow).
+   */
+  traceInstructions?: (cpu: Cpu, pcLo: number, pcHi: number) => void;
   /** When set, called with each translated block (for debugging: --trace-blocks). */
   onTranslate?: (pc: bigint, insns: number) => void;
 
@@ -195,6 +200,7 @@ export class CodeCache implements CodeCacheHooks {
           t.pc = start + BigInt(n * 4);
           t.insn = insn;
           t.count++;
+          if (this.traceInstructions) t.callHelper('trace', () => { t.fb.i32(Number(t.pc & 0xffffffffn) | 0).i32(Number(t.pc >> 32n) | 0); });
           const d = this.decoder.decode(insn);
           ended = d ? d.enc.translate(t, d.fields) === true : t.undefinedInstruction();
         }
@@ -303,7 +309,7 @@ export function makeHelpers(cache: () => CodeCache): HelperImpls {
     barrier: () => 0,
     storeExclusive: (base, lo, hi, info) => at(base).helperStoreExclusive(lo, hi, info),
     fpOp: (base, op, regs) => at(base).helperFpOp(op, regs),
-    trace: () => {},
+    trace: (base, lo, hi) => { const c = cache(); c.traceInstructions?.(c.cpuAt(base), lo >>> 0, hi >>> 0); },
   };
   return impls as HelperImpls;
 }

@@ -56,6 +56,8 @@ export class Translator {
     f.code.byte(Op.i32_const);
     this.budgetPatch = f.code.u32Padded(0);
     f.op(Op.i32_sub).mem(Op.i32_store, S.BUDGET, 2);
+    // a block that ends without a chaining jump (ERET, exceptions, helpers that set PC) must leave the region
+    this.setNext(-1);
   }
 
   finish(): void {
