@@ -181,6 +181,22 @@ export const SYSREGS: SysregDef[] = [
   { name: 'ICC_IGRPEN0_EL1', enc: [3, 0, 12, 12, 6], minEl: 1, hook: 'icc' },
   { name: 'ICC_IGRPEN1_EL1', enc: [3, 0, 12, 12, 7], minEl: 1, hook: 'icc' },
   { name: 'ICC_SRE_EL2', enc: [3, 4, 12, 9, 5], minEl: 2, hook: 'icc' },
+  // GICv3 virtual CPU interface control (ICH_*_EL2), as Linux's EL2 set-up and KVM's probe
+  // use them. The registers hold their values; list-register injection into a guest is not
+  // modelled yet (nested virtualization work). ICH_VTR_EL2 describes QEMU's interface:
+  // 4 list registers, 5 priority and preemption bits, 16-bit IDs, TDS and A3V.
+  { name: 'ICH_AP0R0_EL2', enc: [3, 4, 12, 8, 0], minEl: 2, reset: 0n, writeMask: 0xffffffffn },
+  { name: 'ICH_AP1R0_EL2', enc: [3, 4, 12, 9, 0], minEl: 2, reset: 0n, writeMask: 0xffffffffn },
+  { name: 'ICH_HCR_EL2', enc: [3, 4, 12, 11, 0], minEl: 2, reset: 0n, writeMask: 0xf80076ffn },
+  { name: 'ICH_VTR_EL2', enc: [3, 4, 12, 11, 1], minEl: 2, readonly: true, reset: (3n) | (1n << 19n) | (1n << 21n) | (4n << 26n) | (4n << 29n) },
+  { name: 'ICH_MISR_EL2', enc: [3, 4, 12, 11, 2], minEl: 2, readonly: true, reset: 0n },
+  { name: 'ICH_EISR_EL2', enc: [3, 4, 12, 11, 3], minEl: 2, readonly: true, reset: 0n },
+  { name: 'ICH_ELRSR_EL2', enc: [3, 4, 12, 11, 5], minEl: 2, readonly: true, reset: 0xfn },
+  { name: 'ICH_VMCR_EL2', enc: [3, 4, 12, 11, 7], minEl: 2, reset: 0n, writeMask: 0xff7c021fn },
+  { name: 'ICH_LR0_EL2', enc: [3, 4, 12, 12, 0], minEl: 2, reset: 0n, writeMask: 0xf1ff03ffffffffffn },
+  { name: 'ICH_LR1_EL2', enc: [3, 4, 12, 12, 1], minEl: 2, reset: 0n, writeMask: 0xf1ff03ffffffffffn },
+  { name: 'ICH_LR2_EL2', enc: [3, 4, 12, 12, 2], minEl: 2, reset: 0n, writeMask: 0xf1ff03ffffffffffn },
+  { name: 'ICH_LR3_EL2', enc: [3, 4, 12, 12, 3], minEl: 2, reset: 0n, writeMask: 0xf1ff03ffffffffffn },
 
   // Generic timer (cpu/system-timer.ts, hw/timer.ts). CNTFRQ as on QEMU virt; CTL/CVAL are stored
   // here (reset clears them), the hooks compute counts, TVAL, ISTATUS and the EL0/EL2 access traps.
