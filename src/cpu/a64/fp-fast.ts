@@ -191,13 +191,14 @@ export function emitFastSqrt(t: Translator, N: 32 | 64, d: number, n: number, sl
     f.get(a).f64(0).op(Op.f64_gt).get(a).f64(Infinity).op(Op.f64_lt).op(Op.i32_and).op(Op.i32_eqz).brIf(0);
     const x = local(t, () => f.get(a).op(Op.f64_sqrt));
     if (N === 64) {
-      const err = twoProdErr(t, x, x, x);
+      const sq = local(t, () => f.get(x).get(x).op(Op.f64_mul));
+      const err = twoProdErr(t, sq, x, x);
       // exact iff x*x == a: RN(x*x) == a and no residual
       setInexactIf(t, () => {
-        f.get(x).get(x).op(Op.f64_mul).get(a).op(Op.f64_ne);
+        f.get(sq).get(a).op(Op.f64_ne);
         f.get(err).f64(0).op(Op.f64_ne).op(Op.i32_or);
       });
-      t.release(err);
+      t.release(err, sq);
       storeResult(t, 64, d, x);
     } else {
       const { r } = demoteChecked(t, x);
