@@ -438,10 +438,26 @@ export interface CompareOptions extends ArmvirtOptions {
 const hex = (v: bigint, digits: number) => `0x${v.toString(16).padStart(digits, '0')}`;
 const flags = (nzcv: number) => ['N', 'Z', 'C', 'V'].map((f, i) => (nzcv >>> (31 - i)) & 1 ? f : f.toLowerCase()).join('');
 
+/** Exception classes (ESR_EL1.EC) Linux turns into each signal, for faults taken from EL0. */
+const SIGNAL_ECS: Record<string, number[]> = {
+  SIGILL: [0x00, 0x0e], // unknown/unallocated, illegal execution state
+  SIGSEGV: [0x20, 0x24], // instruction / data abort from a lower EL (translation, permission)
+  SIGBUS: [0x22, 0x24, 0x26], // PC / data / SP alignment
+  SIGTRAP: [0x3c], // BRK
+};
+
+function faultsCorrespond(qemuFault: string, armvirtFault: string): boolean {
+  const sig = /SIG[A-Z]+/.exec(qemuFault)?.[0];
+  const ec = /EC=0x([0-9a-f]+)/.exec(armvirtFault);
+  if (!sig || !ec) return false;
+  return (SIGNAL_ECS[sig] ?? []).includes(parseInt(ec[1], 16));
+}
+
 /** A readable list of differences ('' when the states agree). `expected` is QEMU's state. */
 export function diffStates(expected: ArchState, actual: ArchState, options: CompareOptions = {}): string {
   if (expected.fault || actual.fault) {
-    if (expected.fault && actual.fault) return ''; // both refused the snippet (e.g. an UNDEF encoding on both)
+    // Both refused the snippet the same way (e.g. an unallocated encoding: SIGILL vs EC 0) is agreement.
+    if (expected.fault && actual.fault && faultsCorrespond(expected.fault, actual.fault)) return '';
     return `fault: qemu=${expected.fault ?? 'none'} armvirt=${actual.fault ?? 'none'}`;
   }
   const lines: string[] = [];
