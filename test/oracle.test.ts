@@ -67,4 +67,8 @@ test('an encoding both sides reject counts as agreement, a one-sided fault does 
   assert.equal(compareBatch([{ asm: 'udf #1' }])[0].diff, '');
   const qemu = runOracle('movz x0, #1');
   assert.match(diffStates(qemu, { ...qemu, fault: 'armvirt: exception' }), /^fault: qemu=none armvirt=armvirt: exception/);
+  // Different kinds of fault are a divergence: SIGSEGV under QEMU is not an UNDEF on armvirt.
+  const segv = { ...qemu, fault: 'qemu killed by SIGSEGV' };
+  assert.equal(diffStates(segv, { ...qemu, fault: 'armvirt: exception EC=0x24 ESR=0x92000046' }), '');
+  assert.match(diffStates(segv, { ...qemu, fault: 'armvirt: exception EC=0x0 ESR=0x2000000' }), /^fault: /);
 });
