@@ -107,3 +107,24 @@ test('a block ending in ERET leaves the region instead of running again', () => 
   assert.equal(exit.reason, 'debug');
   assert.equal(vcpu.getReg(0), 1n);
 });
+
+test('stores to data on a page with code do not retranslate the code; stores over code do', () => {
+  // a loop whose counter lives on its own code page
+  const { vm, vcpu, exit } = runAsm(`
+    adr x5, counter
+    movz x0, #0
+  1:
+    ldr x1, [x5]
+    add x1, x1, #1
+    str x1, [x5]
+    add x0, x0, #1
+    tbz x0, #10, 1b
+    brk #0
+    .balign 8
+  counter:
+    .quad 0
+  `);
+  assert.equal(exit.reason, 'debug');
+  assert.equal(vcpu.getReg(1), 1024n);
+  assert.equal(vm.cache.stats.invalidated, 0);
+});

@@ -42,6 +42,8 @@ export interface CodeCacheHooks {
   dispatch(base: number): number;
   /** Physical page `ppn` was written: drop translations from it. */
   invalidatePhysPage(ppn: number): void;
+  /** `size` bytes at physical `pa` (one page) were written: drop translations of those instruction words. */
+  invalidateRange(pa: number, size: number): void;
   /** True when some translation was made from physical page `ppn`. */
   isCodePage(ppn: number): boolean;
 }
@@ -736,8 +738,7 @@ export class Cpu {
 
   /** Writes RAM, dropping translations made from the written page first (self-modifying code). */
   private writeRam(pa: number, wasm: number, src: number, size: number): void {
-    const ppn = Math.floor(pa / PAGE_SIZE);
-    if (this.code.isCodePage(ppn)) this.code.invalidatePhysPage(ppn);
+    if (this.code.isCodePage(Math.floor(pa / PAGE_SIZE))) this.code.invalidateRange(pa, size);
     this.u8.copyWithin(wasm, src, src + size);
   }
 

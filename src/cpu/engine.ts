@@ -23,6 +23,14 @@ interface Block {
   flags: number;
   slot: number;
   ppn: number;
+  /** Instruction words of the page this translation was made from, as (first word, count) pairs. */
+  ranges: number[];
+}
+
+/** Translations made from one physical page, with a count per instruction word they cover. */
+interface CodePage {
+  blocks: Block[];
+  words: Uint16Array;
 }
 
 function jcIndex(pcLo: number): number {
@@ -34,7 +42,7 @@ export class CodeCache implements CodeCacheHooks {
   readonly dispatch: (base: number) => number;
   private readonly cpus: Cpu[] = [];
   private readonly byPc = new Map<bigint, Block[]>();
-  private readonly byPage = new Map<number, Block[]>();
+  private readonly byPage = new Map<number, CodePage>();
   private readonly freeSlots: number[] = [];
   /** Wasm trampolines to the TypeScript helpers, at HELPER_SLOT indexes; never changes after start-up. */
   private readonly helperTable: WebAssembly.Table;
@@ -187,6 +195,7 @@ export class CodeCache implements CodeCacheHooks {
     f.i32(0).set(t.next);
     f.loop();
     let insns = 0;
+    const ranges: number[] = [];
     try {
       for (let index = 0; index < order.length; index++) {
         const start = order[index];
@@ -207,6 +216,7 @@ export class CodeCache implements CodeCacheHooks {
         if (!ended) t.jumpTo(t.pc + 4n);
         t.finish();
         insns += t.count;
+        ranges.push(offset >> 2, t.count);
         f.end();
       }
     } catch (err) {
@@ -234,16 +244,19 @@ export class CodeCache implements CodeCacheHooks {
     }
     const slot = this.allocSlot();
     this.table.set(slot, fn);
-    const block: Block = { pc, pa, flags, slot, ppn };
+    const block: Block = { pc, pa, flags, slot, ppn, ranges };
     let list = this.byPc.get(pc);
     if (!list) this.byPc.set(pc, (list = []));
     list.push(block);
-    let pageList = this.byPage.get(ppn);
-    if (!pageList) {
-      this.byPage.set(ppn, (pageList = []));
+    let page = this.byPage.get(ppn);
+    if (!page) {
+      this.byPage.set(ppn, (page = { blocks: [], words: new Uint16Array(PAGE_SIZE / 4) }));
       for (const c of this.cpus) c?.protectCodePage(ppn);
     }
-    pageList.push(block);
+    page.blocks.push(block);
+    for (let i = 0; i < ranges.length; i += 2) {
+      for (let w = ranges[i]; w < ranges[i] + ranges[i + 1]; w++) page.words[w]++;
+    }
     this.stats.translated++;
     this.stats.wasmBytes += bytes.length;
     this.stats.translateMs += performance.now() - started;
@@ -261,13 +274,44 @@ export class CodeCache implements CodeCacheHooks {
     return this.freeSlots.pop()!;
   }
 
+  /**
+   * A store wrote `size` bytes at physical address `pa` (within one page):
+   * drops the translations that cover any written instruction word. Stores
+   * to data that shares a page with code cost a slow-path call but no
+   * retranslation (the page keeps no fast write entries while it holds code).
+   */
+  invalidateRange(pa: number, size: number): void {
+    const ppn = Math.floor(pa / PAGE_SIZE);
+    const page = this.byPage.get(ppn);
+    if (!page) return;
+    const first = (pa % PAGE_SIZE) >> 2;
+    const last = Math.min(PAGE_SIZE / 4 - 1, ((pa % PAGE_SIZE) + size - 1) >> 2);
+    let hit = false;
+    for (let w = first; w <= last && !hit; w++) hit = page.words[w] !== 0;
+    if (!hit) return;
+    this.dropBlocks(ppn, page, b => {
+      for (let i = 0; i < b.ranges.length; i += 2) {
+        if (b.ranges[i] <= last && b.ranges[i] + b.ranges[i + 1] > first) return true;
+      }
+      return false;
+    });
+  }
+
+  /** Drops every translation made from physical page `ppn`. */
   invalidatePhysPage(ppn: number): void {
-    const blocks = this.byPage.get(ppn);
-    if (!blocks) return;
-    this.byPage.delete(ppn);
+    const page = this.byPage.get(ppn);
+    if (page) this.dropBlocks(ppn, page, () => true);
+  }
+
+  private dropBlocks(ppn: number, page: CodePage, which: (b: Block) => boolean): void {
     // a region function may be running code from this page: make it leave at its next block boundary
     for (const c of this.cpus) c?.requestExit();
-    for (const b of blocks) {
+    const keep: Block[] = [];
+    for (const b of page.blocks) {
+      if (!which(b)) { keep.push(b); continue; }
+      for (let i = 0; i < b.ranges.length; i += 2) {
+        for (let w = b.ranges[i]; w < b.ranges[i] + b.ranges[i + 1]; w++) page.words[w]--;
+      }
       const list = this.byPc.get(b.pc);
       if (list) {
         const i = list.indexOf(b);
@@ -284,6 +328,8 @@ export class CodeCache implements CodeCacheHooks {
       this.freeSlots.push(b.slot);
       this.stats.invalidated++;
     }
+    page.blocks = keep;
+    if (keep.length === 0) this.byPage.delete(ppn);
   }
 
   /** Drops every translation (e.g. on reset). */
