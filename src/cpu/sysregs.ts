@@ -71,7 +71,7 @@ export const SYSREGS: SysregDef[] = [
   { name: 'SCTLR_EL2', enc: [3, 4, 1, 0, 0], minEl: 2, reset: 0x30c50838n, hook: 'sctlr', writeMask: 0x0008100fn },
   { name: 'ACTLR_EL2', enc: [3, 4, 1, 0, 1], minEl: 2, reset: 0n },
   // HCR_EL2: bits 33:0 (ARMv8.0); RW (31) is RAO/WI because EL1 is AArch64-only.
-  { name: 'HCR_EL2', enc: [3, 4, 1, 1, 0], minEl: 2, reset: 0x80000000n, hook: 'hcr', writeMask: 0x37fffffffn },
+  { name: 'HCR_EL2', enc: [3, 4, 1, 1, 0], minEl: 2, reset: 0x80000000n, hook: 'hcr', writeMask: 0x3ffffffffn },
   // MDCR_EL2: HPMN TPMCR TPM HPME TDE TDA TDOSA TDRA (HPMN resets to PMCR_EL0.N = 0: no PMU)
   { name: 'MDCR_EL2', enc: [3, 4, 1, 1, 1], minEl: 2, reset: 0n, writeMask: 0xfffn },
   // CPTR_EL2 (no VHE): TCPAC TTA TFP writable, bits 13:12 and 9:0 RES1

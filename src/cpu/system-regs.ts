@@ -181,7 +181,7 @@ const HOOKS: Record<string, SysregHook> = {
   hcr: {
     write: (c, e, v) => {
       const before = c.hcrLo();
-      storeMasked(c, e, v | BigInt(HCR_EL2.RW));
+      storeMasked(c, e, v | 0x8000_0000n); // RW is RAO/WI
       const after = c.hcrLo();
       if ((before ^ after) & (HCR_EL2.VM | HCR_EL2.DC | HCR_EL2.TGE)) c.flushTlb();
       c.interruptStateChanged(); // VI/VF/VSE or the routing bits may make an interrupt deliverable
