@@ -191,7 +191,7 @@ ${PUTS}`);
   const status = await new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
   assert.equal(status, 143);
   assert.match(stderr, /armvirt: terminated by SIGTERM\n/);
-  assert.match(stderr, /exits: intr \d+/);
+  assert.match(stderr, /armvirt statistics after [\d.]+ s:\n\s+instructions: \d+/); // however far a loaded host got
 });
 
 test('an access to an unassigned address takes a synchronous external abort, as on QEMU', (t) => {
