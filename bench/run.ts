@@ -1,11 +1,14 @@
-// Times the bare-metal benchmark (bench/bench.c) under armvirt and under
+// Times a bare-metal benchmark under armvirt and under
 // qemu-system-aarch64 (TCG) in the same run and prints instructions, seconds,
 // MIPS and the armvirt/QEMU speed ratio. The instruction count is armvirt's
 // (vcpu.instructions); QEMU runs the same deterministic program, so its MIPS
 // use the same count. QEMU's start-up time is measured with the SCALE=0 build
 // and subtracted; the checksums both print must agree.
 //
-//   node dist/bench/run.js [--quick] [--elf path] [--runs N]
+// The program is bench/bench.c (integer, CRC, memory) or, with --fp,
+// bench/fpbench.c (FP and Advanced SIMD: vectorised -O3 loops).
+//
+//   node dist/bench/run.js [--fp] [--quick] [--elf path] [--runs N] [--el1]
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -18,13 +21,15 @@ const { values } = parseArgs({
     elf: { type: 'string' },
     runs: { type: 'string', default: '1' },
     el1: { type: 'boolean', default: false },
+    fp: { type: 'boolean', default: false },
   },
 });
 
 const dir = resolve(__dirname, '../../bench');
 execFileSync('make', ['-s', '-C', dir], { stdio: 'inherit' });
-const elf = values.elf ?? resolve(dir, 'build', values.quick ? 'bench-quick.elf' : 'bench.elf');
-const empty = resolve(dir, 'build', 'bench-empty.elf');
+const program = values.fp ? 'fpbench' : 'bench';
+const elf = values.elf ?? resolve(dir, 'build', values.quick ? `${program}-quick.elf` : `${program}.elf`);
+const empty = resolve(dir, 'build', `${program}-empty.elf`);
 const runs = Math.max(1, Number(values.runs));
 const el2 = !values.el1;
 
