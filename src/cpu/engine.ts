@@ -16,6 +16,8 @@ const BLOCK_TYPE: FuncType = { params: [ValType.I32], results: [] };
 const MAX_BLOCK_INSNS = 128;
 /** Blocks one region function may hold: more chains more, but compiles more cold code (8 beat 24 on the Linux boot: -10% wasm, -11% time). */
 const MAX_REGION_BLOCKS = 8;
+/** Block instances per helper table (see buildHelperTable). */
+const HELPER_TABLE_USERS = 1024;
 
 interface Block {
   pc: bigint;
@@ -45,7 +47,11 @@ export class CodeCache implements CodeCacheHooks {
   private readonly byPage = new Map<number, CodePage>();
   private readonly freeSlots: number[] = [];
   /** Wasm trampolines to the TypeScript helpers, at HELPER_SLOT indexes; never changes after start-up. */
-  private readonly helperTable: WebAssembly.Table;
+  private helperTable: WebAssembly.Table;
+  /** The trampoline functions, by helper slot (to fill fresh helper tables). */
+  private trampolines: WebAssembly.ExportValue[] = [];
+  /** Block instances that imported the current helper table. */
+  private helperTableUsers = 0;
   readonly stats = { translated: 0, invalidated: 0, wasmBytes: 0, translateMs: 0 };
   /**
    * When set before code is translated, every instruction first calls it
@@ -79,7 +85,11 @@ export class CodeCache implements CodeCacheHooks {
    * slots. Why not plain function imports: V8 (Node 20) compiles an import
    * wrapper per module and signature (~50 us each), which tripled the cost
    * of a translation. Why not the block table: each table.set updates every
-   * instance importing that table. This table is small and never changes.
+   * instance importing that table. This table is small and never changes,
+   * but V8 also copies a table's list of importing instances on every
+   * instantiation, which made instantiation cost grow with the number of
+   * translations (200 us each after 30,000): so a fresh table with the same
+   * trampolines replaces it every HELPER_TABLE_USERS instances (newHelperTable).
    */
   private buildHelperTable(helpers: Record<string, (...a: number[]) => number | void>): WebAssembly.Table {
     const mb = new ModuleBuilder();
@@ -93,8 +103,14 @@ export class CodeCache implements CodeCacheHooks {
       mb.addFunction(type, f);
     });
     const inst = new WebAssembly.Instance(new WebAssembly.Module(mb.encode()), { env: { memory: this.memory }, h: helpers });
-    const table = new WebAssembly.Table({ element: 'anyfunc', initial: names.length });
-    names.forEach((name, i) => table.set(HELPER_SLOT[name], inst.exports['f' + i] as Function));
+    names.forEach((name, i) => { this.trampolines[HELPER_SLOT[name]] = inst.exports['f' + i]; });
+    return this.newHelperTable();
+  }
+
+  private newHelperTable(): WebAssembly.Table {
+    const table = new WebAssembly.Table({ element: 'anyfunc', initial: this.trampolines.length });
+    this.trampolines.forEach((fn, slot) => table.set(slot, fn as Function));
+    this.helperTableUsers = 0;
     return table;
   }
 
@@ -236,6 +252,7 @@ export class CodeCache implements CodeCacheHooks {
     let fn: WebAssembly.ExportValue;
     try {
       const mod = new WebAssembly.Module(bytes);
+      if (++this.helperTableUsers > HELPER_TABLE_USERS) this.helperTable = this.newHelperTable();
       fn = new WebAssembly.Instance(mod, { env: { memory: this.memory, table: this.helperTable } }).exports.f0;
     } catch (err) {
       cpu.pendingExit = { kind: 'internal', message: `block at 0x${pc.toString(16)} did not compile: ${(err as Error).message}` };
