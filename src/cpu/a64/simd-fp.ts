@@ -84,22 +84,42 @@ const BINARY: Record<string, Binary> = {
   FACGT: (N, a, b, env) => mask(N, fpCompareOrdered(N, fpAbs(N, a), fpAbs(N, b), 'gt', env)),
 };
 
-// ---- fast path: FADD/FSUB/FMUL/FDIV lanes in JavaScript doubles ----------------------------
+// ---- fast paths: lanes in JavaScript doubles ------------------------------------------------
 //
-// In the default FPCR mode (round to nearest, no flush to zero, no default
-// NaN) and for finite operands whose result is finite and normal, the Arm
-// result is the IEEE one and the only possible flag is Inexact. JS doubles
-// give that result (for single lanes, rounding the double result again to
-// single is innocuous for + - * /: 53 >= 2*24+2) and error-free
-// transformations tell exactly whether it was inexact. Anything else
-// (NaN, infinity, overflow, tiny results, other modes) takes the softfloat
-// path, which computes every flag. This keeps BigInt off the common path.
+// Most lanes need no BigInt. Each fast kernel below computes one lane with
+// JS doubles and either produces the architecture's exact result (with
+// Inexact detected exactly by error-free transformations) or sets
+// `laneBail`, after which the whole instruction is redone by the softfloat
+// path (nothing has been written yet, so the redo sees the original
+// registers and computes every flag). A kernel may only run when FPCR makes
+// the IEEE result the Arm one:
+//   - rounding arithmetic (add/sub/mul/div/FMA/sqrt/narrowing): round to
+//     nearest, FZ = 0, DN = 0 (NaNs bail anyway, so DN matters only there);
+//   - exact operations (compares, min/max, FRINT, FCVTL, float->int): FZ = 0
+//     (FZ would flush denormal inputs and raise IDC); their own rounding, if
+//     any, is done here in every mode;
+//   - int->float: round to nearest (the result is never denormal or NaN).
+// Any NaN operand bails (NaN propagation, IOC and DN are the library's), and
+// so does any result that may be tiny: Arm detects underflow before rounding,
+// which the rounded JS result cannot show, so tiny-ish results (below 2^-125
+// for single, outside [2^-960, 2^995] where Dekker's TwoProduct is exact for
+// double) go to the library.
 
-const enum FastOp { Add, Sub, Mul, Div }
-const FAST_OPS: Record<string, FastOp> = { FADD: FastOp.Add, FSUB: FastOp.Sub, FMUL: FastOp.Mul, FDIV: FastOp.Div };
+/** The rounding of FRINT<r> / FCVT<r>{S,U}; 'fpcr' is FPCR.RMode. */
+const ROUNDING_OF: Record<string, Rounding | 'fpcr'> = { N: Rounding.TieEven, P: Rounding.PosInf, M: Rounding.NegInf, Z: Rounding.Zero, A: Rounding.TieAway, X: 'fpcr', I: 'fpcr' };
+
 const FAST_MODE_MASK = (1 << 25) | (1 << 24) | (3 << 22); // DN, FZ, RMode
+const MODE_FZ = 1 << 24;
+const MODE_RMODE = 3 << 22;
 const SPLIT = 134217729; // 2^27 + 1 (Dekker)
+const SINGLE_TINY = 2 ** -125; // a margin above 2^-126: the unrounded value may be just below the rounded one
+const SAFE_LO = 2 ** -960, SAFE_HI = 2 ** 995;
 const fastOut = new Float64Array(4);
+
+/** Set by a lane kernel: this instruction must go to the softfloat path. */
+let laneBail = false;
+/** Set by a lane kernel: the lane's result was inexact (FPSR.IXC). */
+let laneInexact = false;
 
 /** Error of a*b = p (Dekker's TwoProduct); exact when a, b, p are within [2^-960, 2^995]. */
 function prodErr(a: number, b: number, p: number): number {
@@ -108,60 +128,306 @@ function prodErr(a: number, b: number, p: number): number {
   return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
 }
 
-/** Inside the range where Dekker's TwoProduct is exact (a zero result is checked separately: it may be an underflow). */
-const safe = (x: number) => x === 0 || (Math.abs(x) >= 2 ** -960 && Math.abs(x) <= 2 ** 995);
+/** Error of s = RN(a + b) (Knuth's TwoSum; exact for every finite sum). */
+function sumErr(a: number, b: number, s: number): number {
+  const bb = s - a;
+  return (a - (s - bb)) + (b - bb);
+}
 
-/** Computes every lane on the fast path, or returns false (nothing written) when one lane needs softfloat. */
-function fastBinary(cpu: Cpu, a: Args, op: FastOp): boolean {
-  if (cpu.u32[(cpu.base + S.FPCR) >> 2] & FAST_MODE_MASK) return false;
-  const single = a.N === 32;
-  const minNormal = single ? 2 ** -126 : 2 ** -1022;
-  const nA = vAddr(cpu, a.n), mA = vAddr(cpu, a.m);
-  const dv = cpu.dv;
-  let inexact = false;
-  for (let i = 0; i < a.lanes; i++) {
-    const x = single ? dv.getFloat32(nA + 4 * i, true) : dv.getFloat64(nA + 8 * i, true);
-    const j = a.byElement ? a.index : i;
-    let y = single ? dv.getFloat32(mA + 4 * j, true) : dv.getFloat64(mA + 8 * j, true);
-    if (!Number.isFinite(x) || !Number.isFinite(y)) return false;
-    if (op === FastOp.Sub) y = -y; // exact for finite operands
-    let r: number, exact: boolean;
-    if (op === FastOp.Add || op === FastOp.Sub) {
-      r = x + y;
-      const bb = r - x;
-      const err = (x - (r - bb)) + (y - bb); // TwoSum
-      if (single) { const rs = Math.fround(r); exact = err === 0 && rs === r; r = rs; } else exact = err === 0;
-    } else if (op === FastOp.Mul) {
-      r = x * y;
-      if (single) { const rs = Math.fround(r); exact = rs === r; r = rs; } // a product of singles is exact in double
-      else { if (!safe(x) || !safe(y) || !safe(r) || (r === 0 && x !== 0 && y !== 0)) return false; exact = prodErr(x, y, r) === 0; }
-    } else {
-      if (y === 0) return false; // division by zero raises DZC: softfloat
-      r = x / y;
-      if (single) { const rs = Math.fround(r); exact = rs * y === x; r = rs; } // rs*y is exact in double
-      else { if (!safe(x) || !safe(y) || !safe(r) || (r === 0 && x !== 0)) return false; const p = r * y; exact = x - p === prodErr(r, y, p); }
+/** Nonzero and inside the range where Dekker's TwoProduct is exact. */
+const safe = (x: number) => { const m = Math.abs(x); return m >= SAFE_LO && m <= SAFE_HI; };
+
+const oddF64 = new Float64Array(1);
+const oddU32 = new Uint32Array(oddF64.buffer);
+/** s rounded to odd, given the exact error err of s (s != 0 when err != 0): the neighbour with an odd last bit. */
+function roundToOdd(s: number, err: number): number {
+  if (err === 0) return s;
+  oddF64[0] = s;
+  const lo = oddU32[0];
+  if ((lo & 1) !== 0) return s;
+  if ((err > 0) === (s > 0)) oddU32[0] = lo + 1; // away from zero; lo is even, so no carry
+  else { if (lo === 0) oddU32[1] -= 1; oddU32[0] = (lo - 1) >>> 0; } // toward zero
+  return oddF64[0];
+}
+
+/** Accepts a rounded result r (exact or not) unless it is infinite or possibly tiny. */
+function finish(r: number, exact: boolean, single: boolean, unrounded = r): number {
+  if (!Number.isFinite(r) || (r === 0 ? !exact : Math.abs(unrounded) < (single ? SINGLE_TINY : SAFE_LO))) laneBail = true;
+  else if (!exact) laneInexact = true;
+  return r;
+}
+
+function addLane(x: number, y: number, single: boolean): number {
+  const r = x + y;
+  const exact = sumErr(x, y, r) === 0;
+  if (!single) return finish(r, exact, false, r === 0 ? 0 : SAFE_LO); // finite sums of doubles are never tiny-and-inexact
+  const rs = Math.fround(r); // rounding twice is innocuous for + - * / sqrt (53 >= 2*24+2)
+  return finish(rs, exact && rs === r, true, r);
+}
+
+function mulLane(x: number, y: number, single: boolean): number {
+  const r = x * y;
+  if (single) { const rs = Math.fround(r); return finish(rs, rs === r, true, r); } // a product of singles is exact in double
+  if (!safe(x) || !safe(y) || !safe(r)) { laneBail = true; return 0; }
+  return finish(r, prodErr(x, y, r) === 0, false);
+}
+
+function divLane(x: number, y: number, single: boolean): number {
+  if (y === 0) { laneBail = true; return 0; } // DZC or invalid: the library
+  const r = x / y;
+  if (single) { const rs = Math.fround(r); return finish(rs, rs * y === x, true, r); } // rs*y is exact in double
+  if (!safe(x) || !safe(y) || !safe(r)) { laneBail = true; return 0; }
+  const p = r * y;
+  return finish(r, x - p === prodErr(r, y, p), false);
+}
+
+/** acc + x*y with a single rounding (FMLA; FMLS passes -x). */
+function fmaLane(x: number, y: number, acc: number, single: boolean): number {
+  if (single) {
+    const p = x * y; // exact
+    const s = p + acc;
+    const err = sumErr(p, acc, s);
+    const ro = roundToOdd(s, err); // then rounding to single is the single rounding of the exact sum
+    const r = Math.fround(ro);
+    return finish(r, err === 0 && r === ro, true, s);
+  }
+  // Boldo & Melquiond: (uh, ul) = TwoProduct(x, y); (th, tl) = TwoSum(acc, uh); v = RO(tl + ul); r = RN(th + v)
+  if (!safe(x) || !safe(y) || !(Math.abs(acc) <= SAFE_HI)) { laneBail = true; return 0; }
+  const uh = x * y;
+  if (!safe(uh)) { laneBail = true; return 0; }
+  const ul = prodErr(x, y, uh);
+  const th = acc + uh;
+  const tl = sumErr(acc, uh, th);
+  const s = tl + ul;
+  const serr = sumErr(tl, ul, s);
+  const v = roundToOdd(s, serr);
+  const r = th + v;
+  if (!safe(r)) { laneBail = true; return 0; }
+  return finish(r, serr === 0 && sumErr(th, v, r) === 0, false);
+}
+
+function sqrtLane(x: number, single: boolean): number {
+  if (!(x > 0) || x === Infinity || (!single && !safe(x))) { laneBail = true; return 0; } // negative, zero, NaN, inf
+  const r = Math.sqrt(x);
+  if (single) { const rs = Math.fround(r); return finish(rs, rs * rs === x, true); } // rs*rs is exact in double
+  const sq = r * r;
+  return finish(r, sq === x && prodErr(r, r, sq) === 0, false);
+}
+
+/** x rounded to an integral value in Arm rounding mode `mode` (x finite). */
+function roundIntegral(x: number, mode: Rounding): number {
+  switch (mode) {
+    case Rounding.PosInf: return Math.ceil(x);
+    case Rounding.NegInf: return Math.floor(x);
+    case Rounding.Zero: return Math.trunc(x);
+    case Rounding.TieAway: { const m = Math.floor(Math.abs(x)); const r = Math.abs(x) - m >= 0.5 ? m + 1 : m; return x < 0 ? -r : r; }
+    default: { // ties to even; x - floor(x) is exact
+      const f = Math.floor(x), d = x - f;
+      return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
     }
-    // Arm detects underflow before rounding: any tiny (or inexactly zero) result goes the slow way
-    if (!Number.isFinite(r) || (r === 0 ? !exact : Math.abs(r) < minNormal)) return false;
-    if (!exact) inexact = true;
-    fastOut[i] = r;
   }
-  const d = vAddr(cpu, a.d);
-  cpu.u8.fill(0, d, d + 16);
+}
+
+/** A binary lane kernel: x (Vn lane), y (Vm lane or element), acc (Vd lane, FMLA/FMLS only). */
+interface BinaryKernel {
+  /** FPCR bits that must be zero. */
+  mode: number;
+  /** Also bail on infinite operands (arithmetic; compares and min/max take infinities exactly). */
+  finite: boolean;
+  /** The result is a lane mask (compares): fastOut holds 1 or 0. */
+  mask?: boolean;
+  lane: (x: number, y: number, acc: number, single: boolean) => number;
+}
+
+const FAST_BINARY: Record<string, BinaryKernel> = {
+  FADD: { mode: FAST_MODE_MASK, finite: true, lane: (x, y, _a, s) => addLane(x, y, s) },
+  FSUB: { mode: FAST_MODE_MASK, finite: true, lane: (x, y, _a, s) => addLane(x, -y, s) },
+  FABD: { mode: FAST_MODE_MASK, finite: true, lane: (x, y, _a, s) => Math.abs(addLane(x, -y, s)) },
+  FMUL: { mode: FAST_MODE_MASK, finite: true, lane: (x, y, _a, s) => mulLane(x, y, s) },
+  FMULX: { mode: FAST_MODE_MASK, finite: true, lane: (x, y, _a, s) => mulLane(x, y, s) }, // differs from FMUL only for 0 * inf
+  FDIV: { mode: FAST_MODE_MASK, finite: true, lane: (x, y, _a, s) => divLane(x, y, s) },
+  FMLA: { mode: FAST_MODE_MASK, finite: true, lane: (x, y, a, s) => fmaLane(x, y, a, s) },
+  FMLS: { mode: FAST_MODE_MASK, finite: true, lane: (x, y, a, s) => fmaLane(-x, y, a, s) },
+  // without NaNs: max(-0, +0) = +0 and min(-0, +0) = -0 as in JS; the NM forms differ only for NaNs
+  FMAX: { mode: MODE_FZ, finite: false, lane: (x, y) => Math.max(x, y) },
+  FMIN: { mode: MODE_FZ, finite: false, lane: (x, y) => Math.min(x, y) },
+  FMAXNM: { mode: MODE_FZ, finite: false, lane: (x, y) => Math.max(x, y) },
+  FMINNM: { mode: MODE_FZ, finite: false, lane: (x, y) => Math.min(x, y) },
+  FCMEQ: { mode: MODE_FZ, finite: false, mask: true, lane: (x, y) => (x === y ? 1 : 0) },
+  FCMGE: { mode: MODE_FZ, finite: false, mask: true, lane: (x, y) => (x >= y ? 1 : 0) },
+  FCMGT: { mode: MODE_FZ, finite: false, mask: true, lane: (x, y) => (x > y ? 1 : 0) },
+  FACGE: { mode: MODE_FZ, finite: false, mask: true, lane: (x, y) => (Math.abs(x) >= Math.abs(y) ? 1 : 0) },
+  FACGT: { mode: MODE_FZ, finite: false, mask: true, lane: (x, y) => (Math.abs(x) > Math.abs(y) ? 1 : 0) },
+};
+
+const fpcrOf = (cpu: Cpu) => cpu.u32[(cpu.base + S.FPCR) >> 2];
+
+function readFloat(cpu: Cpu, addr: number, single: boolean, i: number): number {
+  return single ? cpu.dv.getFloat32(addr + 4 * i, true) : cpu.dv.getFloat64(addr + 8 * i, true);
+}
+
+/** Writes fastOut[0..count) to Vd (floats, or all-ones/zero masks), clearing the rest, and IXC if any lane was inexact. */
+function writeFast(cpu: Cpu, d: number, single: boolean, count: number, asMask: boolean): void {
+  const dA = vAddr(cpu, d);
+  const dv = cpu.dv;
+  cpu.u8.fill(0, dA, dA + 16);
+  for (let i = 0; i < count; i++) {
+    if (asMask) {
+      const m = fastOut[i] ? 0xffffffff : 0;
+      if (single) dv.setUint32(dA + 4 * i, m, true); else { dv.setUint32(dA + 8 * i, m, true); dv.setUint32(dA + 8 * i + 4, m, true); }
+    } else if (single) dv.setFloat32(dA + 4 * i, fastOut[i], true);
+    else dv.setFloat64(dA + 8 * i, fastOut[i], true);
+  }
+  if (laneInexact) cpu.u32[(cpu.base + S.FPSR) >> 2] |= 1 << 4; // IXC
+}
+
+/**
+ * Computes every lane of a three-same / by-element (pairwise: pairs of Vn:Vm)
+ * operation on the fast path, or returns false with nothing written.
+ */
+function fastBinary(cpu: Cpu, a: Args, k: BinaryKernel, pairwise: boolean): boolean {
+  if (fpcrOf(cpu) & k.mode) return false;
+  const single = a.N === 32;
+  const nA = vAddr(cpu, a.n), mA = vAddr(cpu, a.m), dA = vAddr(cpu, a.d);
+  laneBail = false; laneInexact = false;
+  const count = pairwise && a.extra ? 1 : a.lanes;
+  for (let i = 0; i < count; i++) {
+    let x: number, y: number;
+    if (pairwise) { // element j of the concatenation Vm:Vn (Vn the low half)
+      const j0 = 2 * i, j1 = 2 * i + 1;
+      x = j0 < a.lanes ? readFloat(cpu, nA, single, j0) : readFloat(cpu, mA, single, j0 - a.lanes);
+      y = j1 < a.lanes ? readFloat(cpu, nA, single, j1) : readFloat(cpu, mA, single, j1 - a.lanes);
+    } else {
+      x = readFloat(cpu, nA, single, i);
+      y = readFloat(cpu, mA, single, a.byElement ? a.index : i);
+    }
+    const acc = readFloat(cpu, dA, single, i);
+    if (k.finite ? !(Math.abs(x) < Infinity && Math.abs(y) < Infinity && Math.abs(acc) < Infinity) : x !== x || y !== y) return false;
+    fastOut[i] = k.lane(x, y, acc, single);
+    if (laneBail) return false;
+  }
+  writeFast(cpu, a.d, single, count, k.mask === true);
+  return true;
+}
+
+/** A unary lane kernel on a float lane (extra: fraction bits of fixed-point conversions). */
+interface UnaryKernel {
+  mode: number;
+  /** Bail on infinite operands too. */
+  finite: boolean;
+  /** 'float': same-size float; 'mask': compare; 'int'/'uint': integer (float->int conversions). */
+  out: 'float' | 'mask' | 'int' | 'uint';
+  lane: (x: number, single: boolean, extra: number, fpcr: number) => number;
+}
+
+const TWO_32 = 4294967296;
+
+/** Float -> integer: round in `mode`, bail when out of range (saturation raises IOC: the library). */
+function toIntLane(x: number, single: boolean, fbits: number, mode: Rounding, unsigned: boolean): number {
+  const y = x * 2 ** fbits; // exact (or infinite, which fails the range check)
+  const r = roundIntegral(y, mode);
+  const lo = unsigned ? 0 : single ? -(2 ** 31) : -(2 ** 63);
+  const hi = unsigned ? (single ? TWO_32 : 2 ** 64) : single ? 2 ** 31 : 2 ** 63; // exclusive
+  if (!(r >= lo && r < hi)) { laneBail = true; return 0; }
+  if (r !== y) laneInexact = true;
+  return r;
+}
+
+const FAST_UNARY: Record<string, UnaryKernel> = {
+  FSQRT: { mode: FAST_MODE_MASK, finite: true, out: 'float', lane: (x, s) => sqrtLane(x, s) },
+  FABS: { mode: 0, finite: false, out: 'float', lane: x => Math.abs(x) },
+  FNEG: { mode: 0, finite: false, out: 'float', lane: x => -x },
+  FCMGT0: { mode: MODE_FZ, finite: false, out: 'mask', lane: x => (x > 0 ? 1 : 0) },
+  FCMGE0: { mode: MODE_FZ, finite: false, out: 'mask', lane: x => (x >= 0 ? 1 : 0) },
+  FCMEQ0: { mode: MODE_FZ, finite: false, out: 'mask', lane: x => (x === 0 ? 1 : 0) },
+  FCMLE0: { mode: MODE_FZ, finite: false, out: 'mask', lane: x => (x <= 0 ? 1 : 0) },
+  FCMLT0: { mode: MODE_FZ, finite: false, out: 'mask', lane: x => (x < 0 ? 1 : 0) },
+};
+for (const r of ['N', 'P', 'M', 'Z', 'A', 'X', 'I']) {
+  const fixed = ROUNDING_OF[r];
+  FAST_UNARY[`FRINT${r}`] = {
+    mode: MODE_FZ, finite: false, out: 'float',
+    lane: (x, _s, _e, fpcr) => {
+      if (!Number.isFinite(x)) return x; // infinities are returned unchanged, without flags
+      const res = roundIntegral(x, fixed === 'fpcr' ? (fpcr >>> 22) & 3 : fixed);
+      if (r === 'X' && res !== x) laneInexact = true;
+      return res === 0 ? (x < 0 || Object.is(x, -0) ? -0 : 0) : res; // a zero result keeps the operand's sign
+    },
+  };
+}
+for (const r of ['N', 'P', 'M', 'Z', 'A']) {
+  const mode = ROUNDING_OF[r] as Rounding;
+  FAST_UNARY[`FCVT${r}S`] = { mode: MODE_FZ, finite: true, out: 'int', lane: (x, s, fbits) => toIntLane(x, s, fbits, mode, false) };
+  FAST_UNARY[`FCVT${r}U`] = { mode: MODE_FZ, finite: true, out: 'uint', lane: (x, s, fbits) => toIntLane(x, s, fbits, mode, true) };
+}
+
+/** Writes integer-valued fastOut lanes (two's complement; -2^63 <= v < 2^64). */
+function writeFastInts(cpu: Cpu, d: number, single: boolean, count: number): void {
+  const dA = vAddr(cpu, d);
+  const dv = cpu.dv;
+  cpu.u8.fill(0, dA, dA + 16);
+  for (let i = 0; i < count; i++) {
+    const v = fastOut[i];
+    if (single) dv.setUint32(dA + 4 * i, v >>> 0, true); // ToUint32 wraps negative values
+    else {
+      const hi = Math.floor(v / TWO_32);
+      dv.setUint32(dA + 8 * i, v - hi * TWO_32, true);
+      dv.setUint32(dA + 8 * i + 4, hi >>> 0, true);
+    }
+  }
+  if (laneInexact) cpu.u32[(cpu.base + S.FPSR) >> 2] |= 1 << 4; // IXC
+}
+
+function fastUnary(cpu: Cpu, a: Args, k: UnaryKernel): boolean {
+  const fpcr = fpcrOf(cpu);
+  if (fpcr & k.mode) return false;
+  const single = a.N === 32;
+  const nA = vAddr(cpu, a.n);
+  laneBail = false; laneInexact = false;
   for (let i = 0; i < a.lanes; i++) {
-    if (single) dv.setFloat32(d + 4 * i, fastOut[i], true); else dv.setFloat64(d + 8 * i, fastOut[i], true);
+    const x = readFloat(cpu, nA, single, i);
+    if (k.finite ? !(Math.abs(x) < Infinity) : x !== x) return false;
+    fastOut[i] = k.lane(x, single, a.extra, fpcr);
+    if (laneBail) return false;
   }
-  if (inexact) cpu.u32[(cpu.base + S.FPSR) >> 2] |= 1 << 4; // IXC
+  if (k.out === 'int' || k.out === 'uint') writeFastInts(cpu, a.d, single, a.lanes);
+  else writeFast(cpu, a.d, single, a.lanes, k.out === 'mask');
+  return true;
+}
+
+/** SCVTF/UCVTF (also fixed-point): integers to floats, round to nearest only. */
+function fastIntToFloat(cpu: Cpu, a: Args, unsigned: boolean): boolean {
+  if (fpcrOf(cpu) & MODE_RMODE) return false;
+  const single = a.N === 32;
+  const nA = vAddr(cpu, a.n);
+  const dv = cpu.dv;
+  const scale = 2 ** -a.extra; // exact: no result can become tiny (|v| >= 1, fbits <= 64)
+  laneInexact = false;
+  for (let i = 0; i < a.lanes; i++) {
+    let r: number;
+    if (single) {
+      const v = unsigned ? dv.getUint32(nA + 4 * i, true) : dv.getInt32(nA + 4 * i, true);
+      r = Math.fround(v);
+      if (r !== v) laneInexact = true;
+    } else {
+      const hi = (unsigned ? dv.getUint32(nA + 8 * i + 4, true) : dv.getInt32(nA + 8 * i + 4, true)) * TWO_32; // exact
+      const lo = dv.getUint32(nA + 8 * i, true);
+      r = hi + lo; // one rounding of the exact value
+      if (sumErr(hi, lo, r) !== 0) laneInexact = true;
+    }
+    fastOut[i] = r * scale;
+  }
+  writeFast(cpu, a.d, single, a.lanes, false);
   return true;
 }
 
 const binaryIds = new Map<string, number>();
 const pairwiseIds = new Map<string, number>();
 for (const [name, fn] of Object.entries(BINARY)) {
-  const fast = FAST_OPS[name];
+  const fast = FAST_BINARY[name];
   binaryIds.set(name, registerSimdHelper((cpu, raw) => {
     const a = unpack(raw);
-    if (fast !== undefined && fastBinary(cpu, a, fast)) return 0;
+    if (fast !== undefined && fastBinary(cpu, a, fast, false)) return 0;
     const env = envOf(cpu);
     const out: bigint[] = [];
     const bElem = a.byElement ? readLane(cpu, a.m, a.N, a.index) : 0n;
@@ -177,6 +443,7 @@ for (const [name, fn] of Object.entries(BINARY)) {
   // pairwise: lanes of Vn:Vm taken two at a time (extra=1: scalar form, a pair of Vn only)
   pairwiseIds.set(name, registerSimdHelper((cpu, raw) => {
     const a = unpack(raw);
+    if (fast !== undefined && fastBinary(cpu, a, fast, true)) return 0;
     const env = envOf(cpu);
     const src: bigint[] = [];
     for (let i = 0; i < a.lanes; i++) src.push(readLane(cpu, a.n, a.N, i));
@@ -211,7 +478,6 @@ function binaryCall(t: Translator, name: string, args: number): void {
 
 type Unary = (N: Width, a: bigint, env: FpEnv, extra: number) => bigint;
 
-const ROUNDING_OF: Record<string, Rounding | 'fpcr'> = { N: Rounding.TieEven, P: Rounding.PosInf, M: Rounding.NegInf, Z: Rounding.Zero, A: Rounding.TieAway, X: 'fpcr', I: 'fpcr' };
 const rm = (r: Rounding | 'fpcr', env: FpEnv) => (r === 'fpcr' ? env.rounding : r);
 
 /** URECPE / URSQRTE on 32-bit unsigned fixed-point lanes. */
@@ -253,8 +519,12 @@ for (const r of ['N', 'P', 'M', 'Z', 'A']) {
 
 const unaryIds = new Map<string, number>();
 for (const [name, fn] of Object.entries(UNARY)) {
+  const fast = FAST_UNARY[name];
+  const intToFloat = name === 'SCVTF' || name === 'UCVTF';
   unaryIds.set(name, registerSimdHelper((cpu, raw) => {
     const a = unpack(raw);
+    if (fast !== undefined && fastUnary(cpu, a, fast)) return 0;
+    if (intToFloat && fastIntToFloat(cpu, a, name === 'UCVTF')) return 0;
     const env = envOf(cpu);
     const out: bigint[] = [];
     for (let i = 0; i < a.lanes; i++) out.push(fn(a.N, readLane(cpu, a.n, a.N, i), env, a.extra));
@@ -276,9 +546,47 @@ const VECTOR_ONLY = new Set(['FRINTN', 'FRINTM', 'FRINTP', 'FRINTZ', 'FRINTA', '
 
 // ---- widening / narrowing conversions ------------------------------------------------------
 
+/** FCVTL(2) single->double: exact for every non-NaN lane (FZ would flush denormal inputs). */
+function fastWiden(cpu: Cpu, a: Args): boolean {
+  if (fpcrOf(cpu) & MODE_FZ) return false;
+  const nA = vAddr(cpu, a.n) + 8 * (a.extra & 1);
+  for (let i = 0; i < 2; i++) {
+    const x = cpu.dv.getFloat32(nA + 4 * i, true);
+    if (x !== x) return false;
+    fastOut[i] = x;
+  }
+  laneInexact = false;
+  writeFast(cpu, a.d, false, 2, false);
+  return true;
+}
+
+/** FCVTN(2) double->single, round to nearest: bails on NaN, overflow and possibly tiny results. */
+function fastNarrow(cpu: Cpu, a: Args): boolean {
+  if (fpcrOf(cpu) & FAST_MODE_MASK) return false;
+  const part = a.extra & 1;
+  const scalar = (a.extra & 2) !== 0;
+  const count = scalar ? 1 : 2;
+  const nA = vAddr(cpu, a.n);
+  laneInexact = false;
+  for (let i = 0; i < count; i++) {
+    const x = cpu.dv.getFloat64(nA + 8 * i, true);
+    const r = Math.fround(x);
+    if (x !== x || (r !== x && (!Number.isFinite(r) || Math.abs(x) < SINGLE_TINY))) return false;
+    if (r !== x) laneInexact = true;
+    fastOut[i] = r;
+  }
+  // all lanes computed: now write (Vd may be Vn); the upper-half form keeps the low half
+  const dA = vAddr(cpu, a.d);
+  if (part === 0) cpu.u8.fill(0, dA, dA + 16);
+  for (let i = 0; i < count; i++) cpu.dv.setFloat32(dA + 4 * (part * count + i), fastOut[i], true);
+  if (laneInexact) cpu.u32[(cpu.base + S.FPSR) >> 2] |= 1 << 4; // IXC
+  return true;
+}
+
 /** FCVTL(2): half->single (sz=0) or single->double (sz=1) from the lower/upper half. */
 const FCVTL = registerSimdHelper((cpu, raw) => {
   const a = unpack(raw);
+  if (a.N === 64 && fastWiden(cpu, a)) return 0;
   const env = envOf(cpu);
   const from: Width = a.N === 64 ? 32 : 16;
   const count = 128 / a.N;
@@ -294,6 +602,7 @@ const FCVTL = registerSimdHelper((cpu, raw) => {
 function narrowConvert(odd: boolean) {
   return registerSimdHelper((cpu, raw) => {
     const a = unpack(raw);
+    if (!odd && a.N === 64 && fastNarrow(cpu, a)) return 0;
     const env = envOf(cpu);
     const to: Width = a.N === 64 ? 32 : 16;
     const part = a.extra & 1;
