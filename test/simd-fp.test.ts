@@ -110,3 +110,87 @@ test('FADD/FSUB/FMUL/FDIV fast path (default FPCR) matches QEMU, including inexa
   }
   expectSameAsQemu(out);
 });
+
+// ---- JS-double fast paths of the other vector ops ---------------------------------------------
+
+/** 128-bit value from float lanes (single: 4, double: 2). */
+function packLanes(lanes: number[], double: boolean): bigint {
+  const bytes = double ? new Uint8Array(new Float64Array(lanes).buffer) : new Uint8Array(new Float32Array(lanes).buffer);
+  return bytes.reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n);
+}
+
+/**
+ * Operands the fast paths accept and reject: magnitudes over the whole range
+ * (results cross the normal range's edges), halves and near-integers
+ * (rounding ties, conversion bounds), near-cancelling FMA accumulators
+ * (exact and round-to-odd cases), plus NaNs, infinities, zeros and
+ * denormals mixed in; mostly the default FPCR with every other mode too.
+ */
+function fastCases(forms: string[], count: number, seed: number): OracleCase[] {
+  const rng = new Rng(seed);
+  const out: OracleCase[] = [];
+  for (const asm of forms) {
+    const double = /\.2d|\bd\d|\.d\[/.test(asm);
+    const laneCount = double ? 2 : 4;
+    const scaled = () => {
+      const e = rng.int(double ? 2000 : 250) - (double ? 1000 : 125);
+      return (rng.int(2) ? -1 : 1) * (1 + rng.int(1 << 20) / (1 << 20)) * 2 ** e;
+    };
+    const value = (): number => {
+      switch (rng.int(8)) {
+        case 0: return (rng.int(2) ? -1 : 1) * rng.int(64) / 2; // ties
+        case 1: return (rng.int(2) ? -1 : 1) * 2 ** (rng.int(double ? 66 : 34)) * (1 - rng.int(3) * 2 ** -24); // conversion bounds
+        case 2: return (rng.int(2001) - 1000) / 8;
+        default: return scaled();
+      }
+    };
+    for (let i = 0; i < count; i++) {
+      const v: bigint[] = [];
+      for (let n = 0; n < 32; n++) {
+        if (rng.int(8) === 0) { v.push(vec(rng, double)); continue; } // specials and random bits
+        v.push(packLanes(Array.from({ length: laneCount }, value), double));
+      }
+      // v0 nearly cancels v1*v2 (FMLA/FMLS accumulator): exact zeros, tiny and round-to-odd results
+      if (rng.int(3) === 0) {
+        const x = new Float64Array(laneCount), y = new Float64Array(laneCount);
+        const get = (b: bigint, k: number) => double ? new Float64Array(new BigUint64Array([(b >> BigInt(64 * k)) & ((1n << 64n) - 1n)]).buffer)[0]
+          : new Float32Array(new Uint32Array([Number((b >> BigInt(32 * k)) & 0xffffffffn)]).buffer)[0];
+        for (let k = 0; k < laneCount; k++) { x[k] = get(v[1], k); y[k] = get(v[2], k); }
+        const sign = asm.startsWith('fmls') ? 1 : -1;
+        v[0] = packLanes(Array.from(x, (xi, k) => sign * xi * y[k] * (1 + (rng.int(5) - 2) * 2 ** (double ? -52 : -23))), double);
+      }
+      const fpcr = rng.int(3) === 0 ? FPCRS[rng.int(FPCRS.length)] : 0;
+      out.push({ asm, name: asm, init: { v, fpcr } });
+    }
+  }
+  return out;
+}
+
+test('FMLA/FMLS, FABD, FMULX, min/max, compares and pairwise fast paths match QEMU', () => {
+  expectSameAsQemu(fastCases([
+    ...['fmla', 'fmls', 'fabd', 'fmulx', 'fmax', 'fmin', 'fmaxnm', 'fminnm', 'fcmeq', 'fcmge', 'fcmgt', 'facge', 'facgt', 'faddp', 'fmaxp', 'fminnmp'].flatMap(m => three(m)),
+    'fmla v0.4s, v1.4s, v2.s[1]', 'fmls v0.4s, v1.4s, v2.s[3]', 'fmla v0.2s, v1.2s, v2.s[0]', 'fmla v0.2d, v1.2d, v2.d[1]', 'fmls v0.2d, v1.2d, v2.d[0]',
+    'fmla s0, s1, v2.s[2]', 'fmls d0, d1, v2.d[1]', 'fmla v2.4s, v1.4s, v2.s[0]', 'fmla v1.2d, v1.2d, v1.d[1]',
+    'faddp s0, v1.2s', 'faddp d0, v1.2d', 'fmulx v0.2d, v1.2d, v2.d[1]',
+  ], 10, 35));
+});
+
+test('FSQRT, FRINT*, FCVT* to integer, SCVTF/UCVTF and FCVTL/FCVTN fast paths match QEMU', () => {
+  expectSameAsQemu(fastCases([
+    ...['fsqrt', 'frintn', 'frintm', 'frintp', 'frintz', 'frinta', 'frintx', 'frinti', 'fabs', 'fneg'].flatMap(m => two(m)),
+    ...['fcvtns', 'fcvtnu', 'fcvtms', 'fcvtmu', 'fcvtps', 'fcvtpu', 'fcvtzs', 'fcvtzu', 'fcvtas', 'fcvtau', 'scvtf', 'ucvtf'].flatMap(m => two(m)),
+    ...['fcmgt', 'fcmge', 'fcmeq', 'fcmle', 'fcmlt'].flatMap(m => two(m, ['4s', '2d'], ', #0.0')),
+    'fcvtzs v0.4s, v1.4s, #3', 'fcvtzu v0.2d, v1.2d, #60', 'fcvtzs v0.2d, v1.2d, #1', 'scvtf v0.4s, v1.4s, #32', 'ucvtf v0.2d, v1.2d, #64', 'scvtf v0.2d, v1.2d, #7',
+    'fcvtl v0.2d, v1.2s', 'fcvtl2 v0.2d, v1.4s', 'fcvtn v0.2s, v1.2d', 'fcvtn2 v0.4s, v1.2d', 'fcvtn2 v1.4s, v1.2d',
+  ], 10, 36));
+});
+
+test('single FMUL/FDIV/FMLA whose result rounds up to the smallest normal set UFC (tininess before rounding)', () => {
+  // (1 - 2^-24) * 2^-126 lies between the largest denormal and 2^-126 and rounds to 2^-126
+  const below = packLanes([1 - 2 ** -24, -(1 - 2 ** -24), 1 - 2 ** -24, 1.5], false);
+  const minNormal = packLanes([2 ** -126, 2 ** -126, -(2 ** -126), 2 ** -126], false);
+  const v = Array.from({ length: 32 }, () => 0n);
+  v[1] = below; v[2] = minNormal; v[3] = packLanes([1 / (1 - 2 ** -24), 1, 1, 1], false);
+  expectSameAsQemu(['fmul v0.4s, v1.4s, v2.4s', 'fdiv v0.4s, v2.4s, v3.4s', 'fmla v0.4s, v1.4s, v2.4s', 'fmul v0.2d, v1.2d, v2.2d']
+    .map(asm => ({ asm, name: asm, init: { v, fpcr: 0 } })));
+});
