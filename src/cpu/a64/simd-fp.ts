@@ -58,11 +58,12 @@ const pack = (d: number, n: number, m: number, sz: number, lanes: number, index 
   d | (n << 5) | (m << 10) | (sz << 15) | ((lanes - 1) << 16) | (index << 18) | (byElement << 20) | (extra << 21);
 
 interface Args { d: number; n: number; m: number; N: Width; lanes: number; index: number; byElement: boolean; extra: number }
+/** Decoded helper arguments. One shared object (helpers never nest), so the per-instruction path allocates nothing. */
+const args: Args = { d: 0, n: 0, m: 0, N: 32, lanes: 1, index: 0, byElement: false, extra: 0 };
 function unpack(a: number): Args {
-  return {
-    d: a & 31, n: (a >> 5) & 31, m: (a >> 10) & 31, N: (a >> 15) & 1 ? 64 : 32, lanes: ((a >> 16) & 3) + 1,
-    index: (a >> 18) & 3, byElement: ((a >> 20) & 1) === 1, extra: (a >>> 21) & 0x7f,
-  };
+  args.d = a & 31; args.n = (a >> 5) & 31; args.m = (a >> 10) & 31; args.N = (a >> 15) & 1 ? 64 : 32; args.lanes = ((a >> 16) & 3) + 1;
+  args.index = (a >> 18) & 3; args.byElement = ((a >> 20) & 1) === 1; args.extra = (a >>> 21) & 0x7f;
+  return args;
 }
 
 type Binary = (N: Width, a: bigint, b: bigint, env: FpEnv, d: bigint) => bigint;
@@ -262,8 +263,18 @@ const FAST_BINARY: Record<string, BinaryKernel> = {
 
 const fpcrOf = (cpu: Cpu) => cpu.u32[(cpu.base + S.FPCR) >> 2];
 
+// Float views of the wasm memory (fixed-size buffer; V registers are 16-byte aligned; Node hosts are little-endian)
+let viewBuffer: ArrayBufferLike | null = null;
+let memF32: Float32Array<ArrayBufferLike> = new Float32Array(0);
+let memF64: Float64Array<ArrayBufferLike> = new Float64Array(0);
+
 function readFloat(cpu: Cpu, addr: number, single: boolean, i: number): number {
-  return single ? cpu.dv.getFloat32(addr + 4 * i, true) : cpu.dv.getFloat64(addr + 8 * i, true);
+  if (cpu.u8.buffer !== viewBuffer) {
+    viewBuffer = cpu.u8.buffer;
+    memF32 = new Float32Array(viewBuffer);
+    memF64 = new Float64Array(viewBuffer);
+  }
+  return single ? memF32[(addr >> 2) + i] : memF64[(addr >> 3) + i];
 }
 
 /** Writes fastOut[0..count) to Vd (floats, or all-ones/zero masks), clearing the rest, and IXC if any lane was inexact. */
