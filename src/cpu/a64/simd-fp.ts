@@ -263,31 +263,36 @@ const FAST_BINARY: Record<string, BinaryKernel> = {
 
 const fpcrOf = (cpu: Cpu) => cpu.u32[(cpu.base + S.FPCR) >> 2];
 
-// Float views of the wasm memory (fixed-size buffer; V registers are 16-byte aligned; Node hosts are little-endian)
-let viewBuffer: ArrayBufferLike | null = null;
+// Float views of the wasm memory (fixed-size buffer; V registers are 16-byte aligned; Node hosts are
+// little-endian), made again only when another memory shows up (keyed by the Cpu's byte view)
+let viewOwner: Uint8Array | null = null;
 let memF32: Float32Array<ArrayBufferLike> = new Float32Array(0);
 let memF64: Float64Array<ArrayBufferLike> = new Float64Array(0);
 
-function readFloat(cpu: Cpu, addr: number, single: boolean, i: number): number {
-  if (cpu.u8.buffer !== viewBuffer) {
-    viewBuffer = cpu.u8.buffer;
-    memF32 = new Float32Array(viewBuffer);
-    memF64 = new Float64Array(viewBuffer);
-  }
+function ensureViews(cpu: Cpu): void {
+  if (cpu.u8 === viewOwner) return;
+  viewOwner = cpu.u8;
+  memF32 = new Float32Array(cpu.u8.buffer);
+  memF64 = new Float64Array(cpu.u8.buffer);
+}
+
+/** Lane i of the register at byte address addr (ensureViews first). */
+function readFloat(addr: number, single: boolean, i: number): number {
   return single ? memF32[(addr >> 2) + i] : memF64[(addr >> 3) + i];
 }
 
 /** Writes fastOut[0..count) to Vd (floats, or all-ones/zero masks), clearing the rest, and IXC if any lane was inexact. */
 function writeFast(cpu: Cpu, d: number, single: boolean, count: number, asMask: boolean): void {
   const dA = vAddr(cpu, d);
+  ensureViews(cpu);
   const dv = cpu.dv;
   cpu.u8.fill(0, dA, dA + 16);
   for (let i = 0; i < count; i++) {
     if (asMask) {
       const m = fastOut[i] ? 0xffffffff : 0;
       if (single) dv.setUint32(dA + 4 * i, m, true); else { dv.setUint32(dA + 8 * i, m, true); dv.setUint32(dA + 8 * i + 4, m, true); }
-    } else if (single) dv.setFloat32(dA + 4 * i, fastOut[i], true);
-    else dv.setFloat64(dA + 8 * i, fastOut[i], true);
+    } else if (single) memF32[(dA >> 2) + i] = fastOut[i];
+    else memF64[(dA >> 3) + i] = fastOut[i];
   }
   if (laneInexact) cpu.u32[(cpu.base + S.FPSR) >> 2] |= 1 << 4; // IXC
 }
@@ -300,19 +305,20 @@ function fastBinary(cpu: Cpu, a: Args, k: BinaryKernel, pairwise: boolean): bool
   if (fpcrOf(cpu) & k.mode) return false;
   const single = a.N === 32;
   const nA = vAddr(cpu, a.n), mA = vAddr(cpu, a.m), dA = vAddr(cpu, a.d);
+  ensureViews(cpu);
   laneBail = false; laneInexact = false;
   const count = pairwise && a.extra ? 1 : a.lanes;
   for (let i = 0; i < count; i++) {
     let x: number, y: number;
     if (pairwise) { // element j of the concatenation Vm:Vn (Vn the low half)
       const j0 = 2 * i, j1 = 2 * i + 1;
-      x = j0 < a.lanes ? readFloat(cpu, nA, single, j0) : readFloat(cpu, mA, single, j0 - a.lanes);
-      y = j1 < a.lanes ? readFloat(cpu, nA, single, j1) : readFloat(cpu, mA, single, j1 - a.lanes);
+      x = j0 < a.lanes ? readFloat(nA, single, j0) : readFloat(mA, single, j0 - a.lanes);
+      y = j1 < a.lanes ? readFloat(nA, single, j1) : readFloat(mA, single, j1 - a.lanes);
     } else {
-      x = readFloat(cpu, nA, single, i);
-      y = readFloat(cpu, mA, single, a.byElement ? a.index : i);
+      x = readFloat(nA, single, i);
+      y = readFloat(mA, single, a.byElement ? a.index : i);
     }
-    const acc = readFloat(cpu, dA, single, i);
+    const acc = readFloat(dA, single, i);
     if (k.finite ? !(Math.abs(x) < Infinity && Math.abs(y) < Infinity && Math.abs(acc) < Infinity) : x !== x || y !== y) return false;
     fastOut[i] = k.lane(x, y, acc, single);
     if (laneBail) return false;
@@ -394,9 +400,10 @@ function fastUnary(cpu: Cpu, a: Args, k: UnaryKernel): boolean {
   if (fpcr & k.mode) return false;
   const single = a.N === 32;
   const nA = vAddr(cpu, a.n);
+  ensureViews(cpu);
   laneBail = false; laneInexact = false;
   for (let i = 0; i < a.lanes; i++) {
-    const x = readFloat(cpu, nA, single, i);
+    const x = readFloat(nA, single, i);
     if (k.finite ? !(Math.abs(x) < Infinity) : x !== x) return false;
     fastOut[i] = k.lane(x, single, a.extra, fpcr);
     if (laneBail) return false;
