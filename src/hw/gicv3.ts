@@ -7,11 +7,11 @@
 // a GIC without security extensions (GICD_CTLR.DS = 1, one security state,
 // group 0 signalled as FIQ and group 1 as IRQ), affinity routing always on
 // (ARE RAO/WI, so the legacy GICD_ITARGETSR/GICD_SGIR are RAZ/WI and the
-// distributor's INTID 0-31 registers are RAZ/WI), 288 INTIDs (256 SPIs),
+// distributor's INTID 0-31 registers are RAZ/WI), 256 INTIDs (224 SPIs),
 // no LPIs/ITS, no 1-of-N SPI routing, GIC-500 r0p0 identification.
 //
 // Interrupt state is kept as 32-bit bitmaps (word 0 = INTIDs 0-31 per
-// redistributor, words 1-8 = SPIs in the distributor) so that finding the
+// redistributor, words 1-7 = SPIs in the distributor) so that finding the
 // highest-priority pending interrupt is a scan of a few words.
 
 import type { Cpu } from '../cpu/cpu';
@@ -23,8 +23,11 @@ import {
 
 export { INTID_SPURIOUS } from './gicv3-cpuif';
 
-/** SPIs implemented (INTID 32..287), the number QEMU's virt board configures. */
-export const GIC_SPI_COUNT = 256;
+/**
+ * SPIs implemented (INTIDs 32..255): QEMU 7.2's virt board reports GICD_TYPER.ITLinesNumber = 7
+ * (checked with a bare-metal read on qemu-system-aarch64 -M virt,gic-version=3), i.e. 256 INTIDs.
+ */
+export const GIC_SPI_COUNT = 224;
 /** INTIDs below this are private to a CPU (SGIs 0-15, PPIs 16-31). */
 export const GIC_INTERNAL = 32;
 export const GIC_INTID_COUNT = GIC_INTERNAL + GIC_SPI_COUNT;
@@ -89,13 +92,7 @@ export function packAffinity(mpidr: bigint): number {
   return ((aff3 << 24) | lo) >>> 0;
 }
 
-export interface GicOptions {
-  /** Guest-physical base of the distributor (QEMU virt: 0x08000000). */
-  distBase: number;
-  /** Guest-physical base of the redistributor region (QEMU virt: 0x080A0000). */
-  redistBase: number;
-  /** Size of the redistributor region (frames beyond the last vCPU read as zero). */
-  redistSize: number;
+export interface GicOptions extends GicLayout {
   /** Called when an interrupt makes a halted vCPU runnable (the VMM may be sleeping). */
   onWake?: () => void;
 }
