@@ -933,10 +933,20 @@ export class Cpu {
       return 1;
     }
     this.pc = this.pc + 4n;
-    this.halted = true;
+    if (isWfe) {
+      // WFE also wakes on events we do not track: another PE's store clearing the global exclusive
+      // monitor (Linux's spinlocks and smp_cond_load wait that way) and the timer event stream.
+      // So, as QEMU's TCG does, WFE yields the host thread to the other vCPUs instead of sleeping.
+      this.yieldRequested = true;
+    } else {
+      this.halted = true;
+    }
     this.requestExit();
     return 1;
   }
+
+  /** WFE ended this vCPU's turn: run() returns so other vCPUs can run. */
+  private yieldRequested = false;
 
   // ---- running ------------------------------------------------------------------------
 
@@ -962,6 +972,7 @@ export class Cpu {
         continue;
       }
       if (r === 2 /* budget */) return { reason: 'budget' };
+      if (this.yieldRequested) { this.yieldRequested = false; return { reason: 'budget' }; }
       // exit requested: loop to look at why
       if (this.budget <= 0) return { reason: 'budget' };
     }
