@@ -256,21 +256,35 @@ export class Translator {
   }
 
   /**
+   * Pushes an i32 that is 1 when the soft-TLB entry for the access hits
+   * (`field`: the entry's read or write tag); returns the TLB offset and the
+   * local holding the entry address (released by the caller).
+   */
+  private tlbHit(addr: number, info: number, field: number): { tlb: number; entry: number } {
+    const size = 1 << (info & MemInfo.SIZE_MASK);
+    const tlb = this.tlbOffset(info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx);
+    const entry = this.fb.local(I32);
+    this.tlbEntry(addr, size - 1, (info & MemInfo.ALIGN_REQUIRED) !== 0);
+    this.fb.tee(entry).mem(Op.i64_load, tlb + field, 3).op(Op.i64_eq);
+    return { tlb, entry };
+  }
+
+  /** Pushes the wasm address of a TLB hit: i32.wrap(va + addend). */
+  private hostAddress(addr: number, entry: number, tlb: number): void {
+    this.fb.get(addr).get(entry).mem(Op.i64_load, tlb + TLBE.ADDEND, 3).op(Op.i64_add).op(Op.i32_wrap_i64);
+  }
+
+  /**
    * Loads from the virtual address in i64 local `addr`. Pushes the value:
    * an i64 (zero- or sign-extended per info) or, for 16-byte accesses, a v128.
    */
   load(addr: number, info: number): void {
     const f = this.fb;
     const sizeLog2 = info & MemInfo.SIZE_MASK;
-    const size = 1 << sizeLog2;
-    const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
-    const tlb = this.tlbOffset(mmuIdx);
-    const entry = f.local(I32);
     const vector = sizeLog2 === 4;
-    this.tlbEntry(addr, size - 1, (info & MemInfo.ALIGN_REQUIRED) !== 0);
-    f.tee(entry).mem(Op.i64_load, tlb + TLBE.READ, 3).op(Op.i64_eq);
+    const { tlb, entry } = this.tlbHit(addr, info, TLBE.READ);
     f.if(vector ? ValType.V128 : I64);
-    f.get(addr).get(entry).mem(Op.i64_load, tlb + TLBE.ADDEND, 3).op(Op.i64_add).op(Op.i32_wrap_i64);
+    this.hostAddress(addr, entry, tlb);
     if (vector) f.simdMem(OpSIMD.v128_load, 0, 0);
     else f.mem(loadOpcode(sizeLog2, (info & MemInfo.SIGN) !== 0), 0, 0);
     f.else();
@@ -291,14 +305,9 @@ export class Translator {
   store(addr: number, value: number, info: number): void {
     const f = this.fb;
     const sizeLog2 = info & MemInfo.SIZE_MASK;
-    const size = 1 << sizeLog2;
-    const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
-    const tlb = this.tlbOffset(mmuIdx);
-    const entry = f.local(I32);
-    this.tlbEntry(addr, size - 1, (info & MemInfo.ALIGN_REQUIRED) !== 0);
-    f.tee(entry).mem(Op.i64_load, tlb + TLBE.WRITE, 3).op(Op.i64_eq);
+    const { tlb, entry } = this.tlbHit(addr, info, TLBE.WRITE);
     f.if();
-    f.get(addr).get(entry).mem(Op.i64_load, tlb + TLBE.ADDEND, 3).op(Op.i64_add).op(Op.i32_wrap_i64);
+    this.hostAddress(addr, entry, tlb);
     f.get(value);
     if (sizeLog2 === 4) f.simdMem(OpSIMD.v128_store, 0, 0);
     else f.mem(storeOpcode(sizeLog2), 0, 0);
