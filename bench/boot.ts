@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     const a = await timeToShell(process.execPath, [join(ROOT, 'dist', 'src', 'cli.js'), 'run', '--kernel', kernel, '--initrd', initrd,
       '--cpus', cpus, '--append', append, '--stats']);
     rows.push(['qemu', q.shell, q.total], ['armvirt', a.shell, a.total]);
-    const stats = /instructions[^\n]*/i.exec(a.output)?.[0] ?? '';
+    const stats = /instructions: [^\n]*/.exec(a.output)?.[0] ?? "";
     console.log(`run ${run + 1}: QEMU ${q.shell.toFixed(2)} s to shell, armvirt ${a.shell.toFixed(2)} s to shell (${stats.trim()})`);
   }
   const best = (who: string) => Math.min(...rows.filter(r => r[0] === who).map(r => r[1]));
