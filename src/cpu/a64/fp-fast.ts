@@ -222,7 +222,8 @@ function roundToOdd(t: Translator, s: number, err: number): number {
     f.get(bits).op(Op.i32_wrap_i64).i32(1).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_and);
     f.if(ValType.I64);
     f.i64(1n).i64(-1n);
-    f.get(err).get(s).op(Op.f64_mul).f64(0).op(Op.f64_gt);
+    // same sign? (compared directly: err * s underflows to 0 when err is tiny, e.g. a denormal addend)
+    f.get(err).f64(0).op(Op.f64_gt).get(s).f64(0).op(Op.f64_gt).op(Op.i32_eq);
     f.op(Op.select);
     f.else();
     f.i64(0n);
