@@ -6,7 +6,7 @@
 
 import {
   S, vcpuBase, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE, PAGE_BITS, PAGE_SIZE,
-  JC_OFFSET, JC_ENTRIES, JC_ENTRY_SIZE, TbFlags, MmuIdx,
+  JC_OFFSET, JC_ENTRIES, JC_ENTRY_SIZE, TbFlags, MmuIdx, jumpCacheIndex,
 } from './state';
 import { ESR_IL, Exception, ExceptionKind, FaultStatus, vectorOffset } from './exceptions';
 import { MemInfo } from './helpers';
@@ -480,6 +480,22 @@ export class Cpu {
     this.u32.fill(0xffffffff, start, start + (JC_ENTRIES * JC_ENTRY_SIZE) / 4);
   }
 
+  /**
+   * Drops the jump-cache entries for PCs in one virtual page (VA[55:32] given
+   * as vaHi24, so top-byte aliases go too): the page's mapping changed.
+   */
+  flushJumpCachePage(vaLo: number, vaHi24: number): void {
+    const pageLo = (vaLo & ~(PAGE_SIZE - 1)) >>> 0;
+    const first = jumpCacheIndex(pageLo);
+    const jc = (this.base + JC_OFFSET) >> 2;
+    for (let w = 0; w < PAGE_SIZE / 4; w++) {
+      const e = jc + ((first ^ w) & (JC_ENTRIES - 1)) * (JC_ENTRY_SIZE >> 2);
+      if (((this.u32[e] & ~(PAGE_SIZE - 1)) >>> 0) === pageLo && (this.u32[e + 1] & 0xffffff) === vaHi24) {
+        this.u32[e] = 0xffffffff; this.u32[e + 1] = 0xffffffff;
+      }
+    }
+  }
+
   /** Invalidates TLB entries for one virtual page in every soft-TLB. */
   flushTlbPage(vaLo: number, vaHi: number): void {
     const index = ((vaLo >>> PAGE_BITS) | (vaHi << (32 - PAGE_BITS))) & (TLB_ENTRIES - 1);
@@ -491,7 +507,7 @@ export class Cpu {
         if (this.u32[w] === tagLo && this.u32[w + 1] === vaHi) { this.u32[w] = 0xffffffff; this.u32[w + 1] = 0xffffffff; }
       }
     }
-    this.flushJumpCache();
+    this.flushJumpCachePage(vaLo, vaHi & 0xffffff);
   }
 
   /** Removes write permission from fast-TLB entries that map physical page `ppn` (it now holds code). */

@@ -7,7 +7,7 @@
 
 import { FunctionBuilder, ModuleBuilder, Op, ValType, type FuncType } from './wasm/emitter';
 import { HELPER_TYPES, type HelperImpls, type HelperName } from './helpers';
-import { JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
+import { jumpCacheIndex, JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
 import { HELPER_SLOT, Translator } from './translator';
 import type { Decoder } from './decode';
 import type { Cpu, CodeCacheHooks } from './cpu';
@@ -35,9 +35,7 @@ interface CodePage {
   words: Uint16Array;
 }
 
-function jcIndex(pcLo: number): number {
-  return ((pcLo >>> 2) ^ (pcLo >>> 14)) & (JC_ENTRIES - 1);
-}
+const jcIndex = jumpCacheIndex;
 
 export class CodeCache implements CodeCacheHooks {
   readonly table: WebAssembly.Table;

@@ -69,6 +69,15 @@ export const JC_ENTRIES = 4096;
 export const JC_ENTRY_SIZE = 16; // pc:i64, table index:i32, tb flags:i32
 export const VCPU_AREA_END = JC_OFFSET + JC_ENTRIES * JC_ENTRY_SIZE;
 
+/**
+ * Jump-cache slot of a PC (low 32 bits). The dispatcher (engine.ts) computes
+ * the same hash in wasm. The 1,024 instruction addresses of one 4 KiB page
+ * land in 1,024 distinct slots, which lets a page be dropped exactly.
+ */
+export function jumpCacheIndex(pcLo: number): number {
+  return ((pcLo >>> 2) ^ (pcLo >>> 14)) & (JC_ENTRIES - 1);
+}
+
 if (VCPU_AREA_END > VCPU_STRIDE) throw new Error('vCPU area overflows its stride');
 if (VCPU_AREA_BASE + MAX_VCPUS * VCPU_STRIDE > GUEST_RAM_WASM_BASE) throw new Error('vCPU areas overlap guest RAM');
 

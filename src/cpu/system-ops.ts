@@ -43,6 +43,7 @@ function flushPageAnyTag(cpu: Cpu, pageLo: number, vaHi24: number): void {
       if (cpu.u32[w] === pageLo && (cpu.u32[w + 1] & 0xffffff) === vaHi24) { cpu.u32[w] = 0xffffffff; cpu.u32[w + 1] = 0xffffffff; }
     }
   }
+  cpu.flushJumpCachePage(pageLo, vaHi24);
 }
 
 /**
@@ -67,7 +68,6 @@ function flushVa(cpu: Cpu, xtLo: number, xtHi: number): void {
       flushPageAnyTag(cpu, va % TWO32, Math.floor(va / TWO32));
     }
   }
-  cpu.flushJumpCache();
 }
 
 /** The CPUs an operation reaches: all of the VM's for the Inner Shareable (*IS) forms, or under HCR_EL2.FB at EL1. */
