@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Vm, type Vcpu } from '../src/hv/vm';
-import type { Cpu } from '../src/cpu/cpu';
 import { SYSREG_BY_NAME } from '../src/cpu/sysregs';
 import { GIC_VIRT_LAYOUT } from '../src/hw/gicv3';
 import { assemble } from './support/asm';
+import { mrs, msr } from './support/sysreg';
 
 const GICD = GIC_VIRT_LAYOUT.distBase;
 const GICR = GIC_VIRT_LAYOUT.redistBase;
@@ -38,17 +38,6 @@ function write64(vm: Vm, pa: number, v: bigint): void {
   assert.equal(vm.mmioWrite(0, pa, 8, Number(v & 0xffffffffn), Number(v >> 32n)), 0);
 }
 
-/** MRS through the same helper translated code calls; fails the test if the access raised an exception. */
-function mrs(cpu: Cpu, name: string): bigint {
-  const e = SYSREG_BY_NAME.get(name)!;
-  assert.equal(cpu.helperMrs(e.key, 9), 0, `mrs ${name} raised an exception`);
-  return cpu.x(9);
-}
-function msr(cpu: Cpu, name: string, v: bigint | number): void {
-  const e = SYSREG_BY_NAME.get(name)!;
-  cpu.setX(9, BigInt(v));
-  assert.equal(cpu.helperMsr(e.key, 9), 0, `msr ${name} raised an exception`);
-}
 
 /** What Linux's gic_dist_init + gic_cpu_init do, reduced: groups 1, affinity routing, interfaces on. */
 function linuxLikeInit(vm: Vm, vcpus: Vcpu[]): void {

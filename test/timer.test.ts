@@ -5,21 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runAsm } from './support/machine';
 import { Vm } from '../src/hv/vm';
-import type { Cpu } from '../src/cpu/cpu';
-import { SYSREG_BY_NAME } from '../src/cpu/sysregs';
 import { CNTFRQ_HZ } from '../src/hw/timer';
 import { assemble } from './support/asm';
+import { mrs, msr } from './support/sysreg';
 
-function mrs(cpu: Cpu, name: string): bigint {
-  const e = SYSREG_BY_NAME.get(name)!;
-  assert.equal(cpu.helperMrs(e.key, 9), 0, `mrs ${name} raised an exception`);
-  return cpu.x(9);
-}
-function msr(cpu: Cpu, name: string, v: bigint | number): void {
-  const e = SYSREG_BY_NAME.get(name)!;
-  cpu.setX(9, BigInt(v));
-  assert.equal(cpu.helperMsr(e.key, 9), 0, `msr ${name} raised an exception`);
-}
 
 function sleep(ms: number): void { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); }
 
