@@ -58,7 +58,6 @@ const flatMmu: Mmu = {
     if (vaHi >>> (PA_BITS - 32) !== 0) { fault.status = FaultStatus.ADDR_SIZE; return false; }
     out.pa = vaHi * 0x100000000 + vaLo;
     out.prot = Prot.READ | Prot.WRITE | Prot.EXEC;
-    out.pageBits = PAGE_BITS;
     return true;
   },
 };
@@ -169,10 +168,7 @@ export class Cpu {
   /** Architectural reset: registers cleared, system registers at reset values, highest EL. */
   reset(): void {
     this.u8.fill(0, this.base, this.base + S.TLB);
-    for (const def of SYSREGS) {
-      const slot = SYSREG_BY_KEY.get(((def.enc[0] << 14) | (def.enc[1] << 11) | (def.enc[2] << 7) | (def.enc[3] << 3) | def.enc[4]))!.slot;
-      this.setSysregSlot(slot, def.reset ?? 0n);
-    }
+    SYSREGS.forEach((def, slot) => this.setSysregSlot(slot, def.reset ?? 0n)); // slots are table indexes
     this.el = this.hasEl2 ? 2 : 1;
     this.spSel = 1;
     this.daif = 0xf;
@@ -496,20 +492,6 @@ export class Cpu {
     }
   }
 
-  /** Invalidates TLB entries for one virtual page in every soft-TLB. */
-  flushTlbPage(vaLo: number, vaHi: number): void {
-    const index = ((vaLo >>> PAGE_BITS) | (vaHi << (32 - PAGE_BITS))) & (TLB_ENTRIES - 1);
-    const tagLo = (vaLo & ~(PAGE_SIZE - 1)) >>> 0;
-    for (let m = 0; m < TLB_MMU_IDX_COUNT; m++) {
-      const e = (this.base + S.TLB + m * TLB_BYTES + index * TLB_ENTRY_SIZE) >> 2;
-      for (const field of [TLBE.READ, TLBE.WRITE]) {
-        const w = e + (field >> 2);
-        if (this.u32[w] === tagLo && this.u32[w + 1] === vaHi) { this.u32[w] = 0xffffffff; this.u32[w + 1] = 0xffffffff; }
-      }
-    }
-    this.flushJumpCachePage(vaLo, vaHi & 0xffffff);
-  }
-
   /** Removes write permission from fast-TLB entries that map physical page `ppn` (it now holds code). */
   protectCodePage(ppn: number): void {
     for (let i = 0; i < this.tlbPhysPage.length; i++) {
@@ -553,6 +535,27 @@ export class Cpu {
     return x.pa;
   }
 
+  /** Physical addresses of the two pages of the last page-crossing access (translateSplit). */
+  private readonly splitPa = new Float64Array(2);
+
+  /**
+   * A page-crossing access: translates both pages before touching memory, so
+   * a fault on either is precise. Returns the bytes in the first page (the
+   * physical addresses go to splitPa), or -1 after taking the fault.
+   */
+  private translateSplit(vaLo: number, vaHi: number, access: Access, el: number, info: number): number {
+    const first = PAGE_SIZE - (vaLo & (PAGE_SIZE - 1));
+    const pa0 = this.translateData(vaLo, vaHi, access, el, info);
+    if (pa0 < 0) return -1;
+    const nextLo = (vaLo + first) >>> 0;
+    const nextHi = nextLo < vaLo ? (vaHi + 1) >>> 0 : vaHi;
+    const pa1 = this.translateData(nextLo, nextHi, access, el, info);
+    if (pa1 < 0) return -1;
+    this.splitPa[0] = pa0;
+    this.splitPa[1] = pa1;
+    return first;
+  }
+
   /** Raises the data abort described by `this.fault` for the access at va. */
   dataAbort(vaLo: number, vaHi: number, isWrite: boolean, info: number): void {
     const f = this.fault;
@@ -589,15 +592,9 @@ export class Cpu {
     const scratch = this.base + S.SCRATCH;
     const el = info & MemInfo.UNPRIV ? 0 : this.el;
     if ((vaLo & (PAGE_SIZE - 1)) + size > PAGE_SIZE) {
-      // crosses a page: translate both pages before touching anything (precise faults)
-      const first = PAGE_SIZE - (vaLo & (PAGE_SIZE - 1));
-      const pa0 = this.translateData(vaLo, vaHi, Access.Read, el, info);
-      if (pa0 < 0) return 1;
-      const nextLo = (vaLo + first) >>> 0;
-      const nextHi = nextLo < vaLo ? (vaHi + 1) >>> 0 : vaHi;
-      const pa1 = this.translateData(nextLo, nextHi, Access.Read, el, info);
-      if (pa1 < 0) return 1;
-      const r0 = this.bus.ramOffset(pa0), r1 = this.bus.ramOffset(pa1);
+      const first = this.translateSplit(vaLo, vaHi, Access.Read, el, info);
+      if (first < 0) return 1;
+      const r0 = this.bus.ramOffset(this.splitPa[0]), r1 = this.bus.ramOffset(this.splitPa[1]);
       if (r0 < 0 || r1 < 0) return this.externalAbort(vaLo, vaHi, false, info);
       this.u8.copyWithin(scratch, r0, r0 + first);
       this.u8.copyWithin(scratch + first, r1, r1 + size - first);
@@ -658,20 +655,14 @@ export class Cpu {
     const scratch = this.base + S.SCRATCH;
     const el = info & MemInfo.UNPRIV ? 0 : this.el;
     if ((vaLo & (PAGE_SIZE - 1)) + size > PAGE_SIZE) {
-      const first = PAGE_SIZE - (vaLo & (PAGE_SIZE - 1));
-      const pa0 = this.translateData(vaLo, vaHi, Access.Write, el, info);
-      if (pa0 < 0) return 1;
-      const nextLo = (vaLo + first) >>> 0;
-      const nextHi = nextLo < vaLo ? (vaHi + 1) >>> 0 : vaHi;
-      const pa1 = this.translateData(nextLo, nextHi, Access.Write, el, info);
-      if (pa1 < 0) return 1;
-      const r0 = this.bus.ramOffset(pa0), r1 = this.bus.ramOffset(pa1);
+      const first = this.translateSplit(vaLo, vaHi, Access.Write, el, info);
+      if (first < 0) return 1;
+      const r0 = this.bus.ramOffset(this.splitPa[0]), r1 = this.bus.ramOffset(this.splitPa[1]);
       if (r0 < 0 || r1 < 0) return this.externalAbort(vaLo, vaHi, true, info);
-      this.writeRam(pa0, r0, scratch, first);
-      this.writeRam(pa1, r1, scratch + first, size - first);
+      this.writeRam(this.splitPa[0], r0, scratch, first);
+      this.writeRam(this.splitPa[1], r1, scratch + first, size - first);
       return 0;
     }
-    this.clearExclusiveOnStore();
     const pa = this.translateData(vaLo, vaHi, Access.Write, el, info);
     if (pa < 0) return 1;
     const prot = this.xlat.prot;
@@ -695,9 +686,6 @@ export class Cpu {
     }
     return 0;
   }
-
-  /** Stores by this CPU are visible to the exclusive-monitor value check; nothing to clear eagerly. */
-  private clearExclusiveOnStore(): void {}
 
   /**
    * STXR/STLXR/STXP slow path: the store happens only while the monitor is

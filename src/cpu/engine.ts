@@ -56,8 +56,6 @@ export class CodeCache implements CodeCacheHooks {
    * with its vCPU and address (instruction tracing for debugging; slow).
    */
   traceInstructions?: (cpu: Cpu, pcLo: number, pcHi: number) => void;
-  /** When set, called with each translated block (for debugging: --trace-blocks). */
-  onTranslate?: (pc: bigint, insns: number) => void;
 
   constructor(private readonly memory: WebAssembly.Memory, private readonly decoder: Decoder, helpers: HelperImpls) {
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
@@ -208,7 +206,6 @@ export class CodeCache implements CodeCacheHooks {
     t.next = f.local(ValType.I32);
     f.i32(0).set(t.next);
     f.loop();
-    let insns = 0;
     const ranges: number[] = [];
     try {
       for (let index = 0; index < order.length; index++) {
@@ -229,7 +226,6 @@ export class CodeCache implements CodeCacheHooks {
         }
         if (!ended) t.jumpTo(t.pc + 4n);
         t.finish();
-        insns += t.count;
         ranges.push(offset >> 2, t.count);
         f.end();
       }
@@ -276,7 +272,6 @@ export class CodeCache implements CodeCacheHooks {
     this.stats.wasmBytes += bytes.length;
     this.stats.translateMs += performance.now() - started;
     cpu.stats.blocksTranslated++;
-    this.onTranslate?.(pc, insns);
     return block;
   }
 

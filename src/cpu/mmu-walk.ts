@@ -175,7 +175,6 @@ export class TableWalker implements Mmu {
     if (cpu.sysregLo(el === 2 ? SCTLR_EL2 : SCTLR_EL1) & SCTLR_A) prot |= Prot.DEVICE;
     out.pa = pa;
     out.prot = prot;
-    out.pageBits = 12;
     this.lastAttr = s1.attr;
     this.lastSh = s1.sh;
     if (sizeBits > 12) this.noteBlock(vaLo, vaHi, sizeBits);

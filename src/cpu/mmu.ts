@@ -20,8 +20,6 @@ export class Translation {
   pa = 0;
   /** Prot bits valid for the whole page at the privilege of the access. */
   prot = 0;
-  /** Log2 of the page size backing this translation (12 for the TLB even for blocks). */
-  pageBits = 12;
 }
 
 /** Fault description filled when translation fails; the CPU turns it into an exception. */
