@@ -74,6 +74,24 @@ function storeChunk(t: Translator, base: number, offset: number, bytes: number, 
   t.release(addr);
 }
 
+/**
+ * A fresh v128 local whose lane w (of `lanes` lanes of size 2^esz bytes) is
+ * lane `source(w)[1]` of the v128 local `source(w)[0]`; other lanes zero.
+ */
+function gatherLanes(t: Translator, esz: number, lanes: number, source: (w: number) => [number, number]): number {
+  const fb = t.fb;
+  const res = fb.local(V128);
+  pushZero(t); fb.set(res);
+  for (let w = 0; w < lanes; w++) {
+    const [from, at] = source(w);
+    fb.get(res);
+    lane(t, from, esz, at);
+    replaceLane(t, esz, w);
+    fb.set(res);
+  }
+  return res;
+}
+
 function multiple(t: Translator, f: Fields): void {
   const fb = t.fb;
   const { rpt, selem } = MULTI[f.opcode];
@@ -93,16 +111,10 @@ function multiple(t: Translator, f: Fields): void {
     } else {
       // de-interleave: element e of register s is memory element e*selem + s
       for (let s = 0; s < selem; s++) {
-        const res = fb.local(V128);
-        pushZero(t); fb.set(res);
-        for (let e = 0; e < lanes; e++) {
+        const res = gatherLanes(t, esz, lanes, e => {
           const m = e * selem + s;
-          const chunk = Math.floor(m / lanes), within = m % lanes;
-          fb.get(res);
-          lane(t, mem[chunk], esz, within);
-          replaceLane(t, esz, e);
-          fb.set(res);
-        }
+          return [mem[Math.floor(m / lanes)], m % lanes];
+        });
         writeV(t, reg(s), () => fb.get(res));
         fb.release(res);
       }
@@ -114,18 +126,12 @@ function multiple(t: Translator, f: Fields): void {
     let out = regs;
     if (selem > 1) {
       out = [];
+      // interleave: memory element m is element m/selem of register m%selem
       for (let c = 0; c < chunks; c++) {
-        const res = fb.local(V128);
-        pushZero(t); fb.set(res);
-        for (let w = 0; w < lanes; w++) {
+        out.push(gatherLanes(t, esz, lanes, w => {
           const m = c * lanes + w;
-          const e = Math.floor(m / selem), s = m % selem;
-          fb.get(res);
-          lane(t, regs[s], esz, e);
-          replaceLane(t, esz, w);
-          fb.set(res);
-        }
-        out.push(res);
+          return [regs[m % selem], Math.floor(m / selem)];
+        }));
       }
     }
     for (let k = 0; k < chunks; k++) storeChunk(t, base, k * regBytes, regBytes, out[k], f.rt);
