@@ -582,6 +582,12 @@ export class Cpu {
     return 1;
   }
 
+  /** PC = the instruction at word `word` of the page PC is in (a load/store slow path's PC; see helpers.ts). */
+  setPcWordInPage(word: number): void {
+    const i = (this.base + S.PC) >> 2;
+    this.u32[i] = ((this.u32[i] & ~(PAGE_SIZE - 1)) | (word << 2)) >>> 0;
+  }
+
   /** Slow path of a translated load: TLB refill, page-crossing, MMIO and faults. Value -> SCRATCH. */
   helperLoad(vaLo: number, vaHi: number, info: number): number {
     vaLo >>>= 0; vaHi >>>= 0;

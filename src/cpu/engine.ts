@@ -5,8 +5,8 @@
 // call_indirect, so control stays inside WebAssembly until a miss, an exit
 // request or the end of the time slice.
 
-import { FunctionBuilder, ModuleBuilder, Op, ValType, type FuncType } from './wasm/emitter';
-import { HELPER_TYPES, type HelperImpls, type HelperName } from './helpers';
+import { FunctionBuilder, ModuleBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emitter';
+import { HELPER_TYPES, PC_WORD_SHIFT, SLOW_PATH_TYPES, type HelperImpls, type HelperName } from './helpers';
 import { jumpCacheIndex, JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
 import { HELPER_SLOT, Translator } from './translator';
 import type { Decoder } from './decode';
@@ -98,8 +98,36 @@ export class CodeCache implements CodeCacheHooks {
       f.call(i);
       mb.addFunction(type, f);
     });
+    // The load/store slow paths (helpers.ts SLOW_PATH_TYPES): the status check lives here, once,
+    // as a throw that the dispatcher catches, instead of at every access in translated code.
+    const accessFailed = mb.addTag({ params: [], results: [] });
+    const slowPath = (name: keyof typeof SLOW_PATH_TYPES, helper: 'load' | 'store', valueType: ValType | undefined) => {
+      const type = SLOW_PATH_TYPES[name];
+      const f = new FunctionBuilder(type.params.length);
+      const [cpu, va] = [0, 1];
+      const info = type.params.length - 1;
+      const scratchOp = valueType === ValType.V128 ? 'v128' : 'i64';
+      if (helper === 'store') { // value (param 2) -> SCRATCH
+        f.get(cpu).get(2);
+        if (scratchOp === 'v128') f.simdMem(OpSIMD.v128_store, S.SCRATCH, 0); else f.mem(Op.i64_store, S.SCRATCH, 3);
+      }
+      f.get(cpu).get(va).op(Op.i32_wrap_i64).get(va).i64(32n).op(Op.i64_shr_u).op(Op.i32_wrap_i64).get(info)
+        .call(names.indexOf(helper)).if().throw(accessFailed).end();
+      if (helper === 'load') {
+        f.get(cpu);
+        if (scratchOp === 'v128') f.simdMem(OpSIMD.v128_load, S.SCRATCH, 0); else f.mem(Op.i64_load, S.SCRATCH, 3);
+      }
+      return mb.addFunction(type, f) - names.length;
+    };
+    const slowPaths = {
+      loadSlow: slowPath('loadSlow', 'load', ValType.I64),
+      loadSlowVector: slowPath('loadSlowVector', 'load', ValType.V128),
+      storeSlow: slowPath('storeSlow', 'store', ValType.I64),
+      storeSlowVector: slowPath('storeSlowVector', 'store', ValType.V128),
+    };
     const inst = new WebAssembly.Instance(new WebAssembly.Module(mb.encode()), { env: { memory: this.memory }, h: helpers });
     names.forEach((name, i) => { this.trampolines[HELPER_SLOT[name]] = inst.exports['f' + i]; });
+    for (const [name, i] of Object.entries(slowPaths)) this.trampolines[HELPER_SLOT[name as keyof typeof slowPaths]] = inst.exports['f' + i];
     return this.newHelperTable();
   }
 
@@ -131,7 +159,8 @@ export class CodeCache implements CodeCacheHooks {
     f.get(entry).mem(Op.i64_load, JC_OFFSET, 3).get(pc).op(Op.i64_ne)
       .get(entry).mem(Op.i32_load, JC_OFFSET + 12, 2).get(cpu).mem(Op.i32_load, S.TB_FLAGS, 2).op(Op.i32_ne)
       .op(Op.i32_or).if().i32(DispatchResult.JumpCacheMiss).ret().end();
-    f.get(cpu).get(entry).mem(Op.i32_load, JC_OFFSET + 8, 2).callIndirect(blockType);
+    // a load/store slow path that took an exception or needs a VMM exit throws: go on from the new PC
+    f.try().get(cpu).get(entry).mem(Op.i32_load, JC_OFFSET + 8, 2).callIndirect(blockType).catchAll().end();
     f.br(0);
     f.end();
     f.op(Op.unreachable);
@@ -184,7 +213,7 @@ export class CodeCache implements CodeCacheHooks {
     const el = (flags >> TbFlags.EL_SHIFT) & 3;
     const mmuIdx = (flags >> TbFlags.MMU_IDX_SHIFT) & 3;
     const mb = new ModuleBuilder({ importTable: true });
-    const t = new Translator({ el, mmuIdx, tbFlags: flags }, (name: HelperName) => mb.typeIndex(HELPER_TYPES[name]));
+    const t = new Translator({ el, mmuIdx, tbFlags: flags }, type => mb.typeIndex(type));
     const pageVa = pc & ~BigInt(PAGE_SIZE - 1);
     const pagePa = pa - (pa % PAGE_SIZE);
     const ramPage = cpu.bus.ramOffset(pagePa);
@@ -348,12 +377,15 @@ export class CodeCache implements CodeCacheHooks {
   }
 }
 
+const PC_INFO_MASK = (1 << PC_WORD_SHIFT) - 1;
+
 /** Builds the helper import object that routes each call to the right vCPU. */
 export function makeHelpers(cache: () => CodeCache): HelperImpls {
   const at = (base: number) => cache().cpuAt(base);
   const impls: Partial<HelperImpls> = {
-    load: (base, lo, hi, info) => at(base).helperLoad(lo, hi, info),
-    store: (base, lo, hi, info) => at(base).helperStore(lo, hi, info),
+    // only the slow paths call these: info carries the instruction's word index in the page of PC
+    load: (base, lo, hi, info) => { const c = at(base); c.setPcWordInPage(info >>> PC_WORD_SHIFT); return c.helperLoad(lo, hi, info & PC_INFO_MASK); },
+    store: (base, lo, hi, info) => { const c = at(base); c.setPcWordInPage(info >>> PC_WORD_SHIFT); return c.helperStore(lo, hi, info & PC_INFO_MASK); },
     exception: (base, ec, iss) => at(base).helperException(ec, iss),
     undefined: (base, insn) => { const c = at(base); c.lastUndefinedInsn = insn >>> 0; c.syncException(0, 0); },
     mrs: (base, key, rt) => at(base).helperMrs(key, rt),

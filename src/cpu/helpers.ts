@@ -11,6 +11,8 @@
 import { ValType, type FuncType } from './wasm/emitter';
 
 const I = ValType.I32;
+const L = ValType.I64;
+const V = ValType.V128;
 
 export const HELPER_TYPES = {
   /** load(cpu, vaLo, vaHi, info) -> status; value in SCRATCH (16 bytes for 128-bit accesses). */
@@ -44,6 +46,31 @@ export const HELPER_TYPES = {
 } satisfies Record<string, FuncType>;
 
 export type HelperName = keyof typeof HELPER_TYPES;
+
+/**
+ * The slow paths of translated loads and stores: wasm functions in the
+ * helper table (engine.ts) that split the address into i32 halves, call the
+ * `load`/`store` helper and pass the value through SCRATCH. When the helper
+ * took an exception or needs a VMM exit they throw, and the dispatcher's
+ * catch goes on from the new PC, so a call site needs no status test: that
+ * keeps every access in translated code about 40 bytes smaller. `info`
+ * carries, above MemInfo's bits, the instruction's word index in its page
+ * (PC_WORD_SHIFT): the helper rebuilds PC from the page of PC in memory,
+ * which is always the page of the running block.
+ */
+export const SLOW_PATH_TYPES = {
+  /** loadSlow(cpu, va, info) -> the loaded value, extended per info. */
+  loadSlow: { params: [I, L, I], results: [L] },
+  loadSlowVector: { params: [I, L, I], results: [V] },
+  /** storeSlow(cpu, va, value, info). */
+  storeSlow: { params: [I, L, L, I], results: [] },
+  storeSlowVector: { params: [I, L, V, I], results: [] },
+} satisfies Record<string, FuncType>;
+
+export type SlowPathName = keyof typeof SLOW_PATH_TYPES;
+
+/** Where the word index of the accessing instruction sits in a slow path's `info`. */
+export const PC_WORD_SHIFT = 17;
 
 export type HelperImpls = { [K in HelperName]: (...args: number[]) => number | void };
 

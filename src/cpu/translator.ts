@@ -3,8 +3,8 @@
 // to read and write architectural state; this class owns the state layout,
 // the inline soft-TLB lookup and the conventions for ending a block.
 
-import { FunctionBuilder, Op, OpSIMD, ValType } from './wasm/emitter';
-import { HELPER_TYPES, type HelperName, MemInfo } from './helpers';
+import { FunctionBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emitter';
+import { HELPER_TYPES, type HelperName, MemInfo, PC_WORD_SHIFT, SLOW_PATH_TYPES, type SlowPathName } from './helpers';
 import { S, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE, PAGE_BITS } from './state';
 import { Exception } from './exceptions';
 
@@ -32,7 +32,8 @@ export class Translator {
   private readonly helperIndex = new Map<HelperName, number>();
   private budgetPatch = -1;
 
-  constructor(readonly ctx: TranslationContext, private readonly importHelper: (name: HelperName) => number) {}
+  /** `typeIndex` gives the module's type index for a signature (declared on first use). */
+  constructor(readonly ctx: TranslationContext, private readonly typeIndex: (type: FuncType) => number) {}
 
   // ---- block framing --------------------------------------------------------
 
@@ -92,7 +93,7 @@ export class Translator {
   helper(name: HelperName): number {
     let idx = this.helperIndex.get(name);
     if (idx === undefined) {
-      idx = this.importHelper(name);
+      idx = this.typeIndex(HELPER_TYPES[name]);
       this.helperIndex.set(name, idx);
     }
     return idx;
@@ -229,49 +230,48 @@ export class Translator {
 
   // ---- memory ---------------------------------------------------------------
 
-  /**
-   * Pushes the tag to compare, (addr + size - 1) & PAGE_MASK, so an access
-   * that crosses into the next page misses and takes the slow path; then
-   * pushes the address of the entry indexed by addr's page.
-   */
-  private tlbEntry(addr: number, sizeMinus1: number, alignRequired = false): void {
-    const f = this.fb;
-    f.get(addr);
-    if (alignRequired) {
-      // Keep the low address bits in the tag (QEMU's trick): an unaligned address never equals a
-      // page tag, so it misses and the slow path raises the Alignment fault. An aligned access
-      // cannot cross a page, so no size adjustment is needed.
-      f.i64(-BigInt(1 << PAGE_BITS) | BigInt(sizeMinus1)).op(Op.i64_and);
-    } else {
-      if (sizeMinus1) f.i64(BigInt(sizeMinus1)).op(Op.i64_add);
-      f.i64(-BigInt(1 << PAGE_BITS)).op(Op.i64_and);
-    }
-    f.get(this.cpu);
-    f.get(addr).i64(BigInt(PAGE_BITS)).op(Op.i64_shr_u).op(Op.i32_wrap_i64)
-      .i32(TLB_ENTRIES - 1).op(Op.i32_and).i32(Math.log2(TLB_ENTRY_SIZE)).op(Op.i32_shl).op(Op.i32_add);
-  }
-
   private tlbOffset(mmuIdx: number): number {
     return S.TLB + mmuIdx * TLB_BYTES;
   }
 
   /**
    * Pushes an i32 that is 1 when the soft-TLB entry for the access hits
-   * (`field`: the entry's read or write tag); returns the TLB offset and the
-   * local holding the entry address (released by the caller).
+   * (`field`: the entry's read or write tag). The tag compared is
+   * (addr + size - 1) & PAGE_MASK, so an access that crosses into the next
+   * page misses and takes the slow path. Returns the TLB offset and locals
+   * holding the entry address and the address's low word (for
+   * hostAddress), which the caller releases.
    */
-  private tlbHit(addr: number, info: number, field: number): { tlb: number; entry: number } {
-    const size = 1 << (info & MemInfo.SIZE_MASK);
+  private tlbHit(addr: number, info: number, field: number, size = 1 << (info & MemInfo.SIZE_MASK)): { tlb: number; entry: number; addr32: number } {
+    const f = this.fb;
     const tlb = this.tlbOffset(info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx);
-    const entry = this.fb.local(I32);
-    this.tlbEntry(addr, size - 1, (info & MemInfo.ALIGN_REQUIRED) !== 0);
-    this.fb.tee(entry).mem(Op.i64_load, tlb + field, 3).op(Op.i64_eq);
-    return { tlb, entry };
+    const entry = f.local(I32), addr32 = f.local(I32);
+    f.get(addr);
+    if (info & MemInfo.ALIGN_REQUIRED) {
+      // Keep the low address bits in the tag (QEMU's trick): an unaligned address never equals a
+      // page tag, so it misses and the slow path raises the Alignment fault. An aligned access
+      // cannot cross a page, so no size adjustment is needed.
+      f.i64(-BigInt(1 << PAGE_BITS) | BigInt(size - 1)).op(Op.i64_and);
+    } else {
+      if (size > 1) f.i64(BigInt(size - 1)).op(Op.i64_add);
+      f.i64(-BigInt(1 << PAGE_BITS)).op(Op.i64_and);
+    }
+    // entry = cpu + ((addr >> PAGE_BITS) & (TLB_ENTRIES - 1)) * TLB_ENTRY_SIZE, in i32 arithmetic
+    const entryShift = Math.log2(TLB_ENTRY_SIZE);
+    f.get(addr).op(Op.i32_wrap_i64).tee(addr32).i32(PAGE_BITS - entryShift).op(Op.i32_shr_u)
+      .i32((TLB_ENTRIES - 1) << entryShift).op(Op.i32_and).get(this.cpu).op(Op.i32_add).tee(entry);
+    f.mem(Op.i64_load, tlb + field, 3).op(Op.i64_eq);
+    return { tlb, entry, addr32 };
   }
 
-  /** Pushes the wasm address of a TLB hit: i32.wrap(va + addend). */
-  private hostAddress(addr: number, entry: number, tlb: number): void {
-    this.fb.get(addr).get(entry).mem(Op.i64_load, tlb + TLBE.ADDEND, 3).op(Op.i64_add).op(Op.i32_wrap_i64);
+  /** Pushes the wasm address of a TLB hit: low word of va + addend (only the low 32 bits matter). */
+  private hostAddress(hit: { tlb: number; entry: number; addr32: number }): void {
+    this.fb.get(hit.addr32).get(hit.entry).mem(Op.i32_load, hit.tlb + TLBE.ADDEND, 2).op(Op.i32_add);
+  }
+
+  private releaseHit(hit: { entry: number; addr32: number }): void {
+    this.fb.release(hit.entry);
+    this.fb.release(hit.addr32);
   }
 
   /**
@@ -282,20 +282,72 @@ export class Translator {
     const f = this.fb;
     const sizeLog2 = info & MemInfo.SIZE_MASK;
     const vector = sizeLog2 === 4;
-    const { tlb, entry } = this.tlbHit(addr, info, TLBE.READ);
+    const hit = this.tlbHit(addr, info, TLBE.READ);
     f.if(vector ? ValType.V128 : I64);
-    this.hostAddress(addr, entry, tlb);
+    this.hostAddress(hit);
     if (vector) f.simdMem(OpSIMD.v128_load, 0, 0);
     else f.mem(loadOpcode(sizeLog2, (info & MemInfo.SIGN) !== 0), 0, 0);
     f.else();
-    this.syncPc();
-    this.callHelper('load', () => { this.pushHalves(addr); f.i32(info); });
-    f.if().ret().end();
-    f.get(this.cpu);
-    if (vector) f.simdMem(OpSIMD.v128_load, S.SCRATCH, 0);
-    else f.mem(Op.i64_load, S.SCRATCH, 3);
+    this.callSlowPath(vector ? 'loadSlowVector' : 'loadSlow', () => { f.get(addr).i32(this.slowPathInfo(info)); });
     f.end();
-    f.release(entry);
+    this.releaseHit(hit);
+  }
+
+  /**
+   * Loads two consecutive elements (LDP and friends) from the address in
+   * local `addr` into locals `v1` and `v2`: one TLB check for both when they
+   * share a page, otherwise (and on any miss) each element takes its own
+   * slow path, so faults and MMIO see element accesses. Both loads complete
+   * before the caller writes any register.
+   */
+  loadPair(addr: number, info1: number, info2: number, v1: number, v2: number): void {
+    const f = this.fb;
+    const sizeLog2 = info1 & MemInfo.SIZE_MASK;
+    const vector = sizeLog2 === 4;
+    const hit = this.tlbHit(addr, info1, TLBE.READ, 2 << sizeLog2);
+    f.if();
+    const host = f.local(I32);
+    this.hostAddress(hit);
+    f.tee(host);
+    if (vector) f.simdMem(OpSIMD.v128_load, 0, 0); else f.mem(loadOpcode(sizeLog2, (info1 & MemInfo.SIGN) !== 0), 0, 0);
+    f.set(v1).get(host);
+    if (vector) f.simdMem(OpSIMD.v128_load, 1 << sizeLog2, 0); else f.mem(loadOpcode(sizeLog2, (info1 & MemInfo.SIGN) !== 0), 1 << sizeLog2, 0);
+    f.set(v2);
+    f.release(host);
+    f.else();
+    const slow = vector ? 'loadSlowVector' : 'loadSlow';
+    this.callSlowPath(slow, () => { f.get(addr).i32(this.slowPathInfo(info1)); });
+    f.set(v1);
+    const addr2 = this.tempI64(() => f.get(addr).i64(BigInt(1 << sizeLog2)).op(Op.i64_add));
+    this.callSlowPath(slow, () => { f.get(addr2).i32(this.slowPathInfo(info2)); });
+    f.set(v2);
+    f.release(addr2);
+    f.end();
+    this.releaseHit(hit);
+  }
+
+  /** Stores locals `v1` and `v2` to consecutive elements at `addr` (STP and friends); see loadPair. */
+  storePair(addr: number, v1: number, v2: number, info1: number, info2: number): void {
+    const f = this.fb;
+    const sizeLog2 = info1 & MemInfo.SIZE_MASK;
+    const vector = sizeLog2 === 4;
+    const hit = this.tlbHit(addr, info1, TLBE.WRITE, 2 << sizeLog2);
+    f.if();
+    const host = f.local(I32);
+    this.hostAddress(hit);
+    f.tee(host).get(v1);
+    if (vector) f.simdMem(OpSIMD.v128_store, 0, 0); else f.mem(storeOpcode(sizeLog2), 0, 0);
+    f.get(host).get(v2);
+    if (vector) f.simdMem(OpSIMD.v128_store, 1 << sizeLog2, 0); else f.mem(storeOpcode(sizeLog2), 1 << sizeLog2, 0);
+    f.release(host);
+    f.else();
+    const slow = vector ? 'storeSlowVector' : 'storeSlow';
+    this.callSlowPath(slow, () => { f.get(addr).get(v1).i32(this.slowPathInfo(info1)); });
+    const addr2 = this.tempI64(() => f.get(addr).i64(BigInt(1 << sizeLog2)).op(Op.i64_add));
+    this.callSlowPath(slow, () => { f.get(addr2).get(v2).i32(this.slowPathInfo(info2)); });
+    f.release(addr2);
+    f.end();
+    this.releaseHit(hit);
   }
 
   /**
@@ -305,21 +357,28 @@ export class Translator {
   store(addr: number, value: number, info: number): void {
     const f = this.fb;
     const sizeLog2 = info & MemInfo.SIZE_MASK;
-    const { tlb, entry } = this.tlbHit(addr, info, TLBE.WRITE);
+    const hit = this.tlbHit(addr, info, TLBE.WRITE);
     f.if();
-    this.hostAddress(addr, entry, tlb);
+    this.hostAddress(hit);
     f.get(value);
     if (sizeLog2 === 4) f.simdMem(OpSIMD.v128_store, 0, 0);
     else f.mem(storeOpcode(sizeLog2), 0, 0);
     f.else();
-    f.get(this.cpu).get(value);
-    if (sizeLog2 === 4) f.simdMem(OpSIMD.v128_store, S.SCRATCH, 0);
-    else f.mem(Op.i64_store, S.SCRATCH, 3);
-    this.syncPc();
-    this.callHelper('store', () => { this.pushHalves(addr); f.i32(info); });
-    f.if().ret().end();
+    this.callSlowPath(sizeLog2 === 4 ? 'storeSlowVector' : 'storeSlow', () => { f.get(addr).get(value).i32(this.slowPathInfo(info)); });
     f.end();
-    f.release(entry);
+    this.releaseHit(hit);
+  }
+
+  /** A load/store slow path's `info`: the access's bits plus this instruction's word index in its page. */
+  private slowPathInfo(info: number): number {
+    return info | (Number(this.pc & 0xffcn) << (PC_WORD_SHIFT - 2));
+  }
+
+  /** Calls a memory slow path (helpers.ts SLOW_PATH_TYPES): it throws to the dispatcher when the access did not complete. */
+  private callSlowPath(name: SlowPathName, args: () => void): void {
+    this.fb.get(this.cpu);
+    args();
+    this.fb.i32(HELPER_SLOT[name]).callIndirect(this.typeIndex(SLOW_PATH_TYPES[name]));
   }
 
   // ---- control flow ---------------------------------------------------------
@@ -398,7 +457,8 @@ export class Translator {
 }
 
 /** Slot of each helper's trampoline in the helper table. */
-export const HELPER_SLOT = Object.fromEntries(Object.keys(HELPER_TYPES).map((name, i) => [name, i])) as Record<HelperName, number>;
+export const HELPER_SLOT = Object.fromEntries([...Object.keys(HELPER_TYPES), ...Object.keys(SLOW_PATH_TYPES)]
+  .map((name, i) => [name, i])) as Record<HelperName | SlowPathName, number>;
 
 /** Helpers that only move data: calling them cannot change the translation context. */
 const DATA_HELPERS = new Set<HelperName>(['load', 'store', 'storeExclusive', 'fpOp', 'trace']);

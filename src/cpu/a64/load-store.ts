@@ -123,27 +123,26 @@ function transfer(t: Translator, x: Transfer, rt: number, addr: number, info: nu
   }
 }
 
-/** Two consecutive registers (LDP/STP/LDNP/STNP/LDPSW), each its own access so MMIO and faults see element accesses. */
+/**
+ * Two consecutive registers (LDP/STP/LDNP/STNP/LDPSW): one TLB check when both share a page,
+ * otherwise element accesses, so MMIO and faults see each element (Translator.loadPair).
+ */
 function transferPair(t: Translator, x: Transfer, rt: number, rt2: number, addr: number): void {
   const f = t.fb;
-  const addr2 = t.tempI64(() => { f.get(addr).i64(BigInt(1 << x.sizeLog2)).op(Op.i64_add); });
   const info1 = infoFor(x, rt, false), info2 = infoFor(x, rt2, false);
   if (x.load) {
     // both loads complete before any register is written, so a fault on the second leaves state intact
     const type = isVector(x) ? ValType.V128 : ValType.I64;
     const v1 = f.local(type), v2 = f.local(type);
-    t.load(addr, info1); f.set(v1);
-    t.load(addr2, info2); f.set(v2);
+    t.loadPair(addr, info1, info2, v1, v2);
     writeLoaded(t, x, rt2, () => f.get(v2));
     writeLoaded(t, x, rt, () => f.get(v1)); // rt written last: it wins when rt == rt2 (as QEMU)
     t.release(v1, v2);
   } else {
     const v1 = storeValue(t, x, rt), v2 = storeValue(t, x, rt2);
-    t.store(addr, v1, info1);
-    t.store(addr2, v2, info2);
+    t.storePair(addr, v1, v2, info1, info2);
     t.release(v1, v2);
   }
-  t.release(addr2);
 }
 
 // ---- addressing ---------------------------------------------------------------------

@@ -114,6 +114,8 @@ export class ByteWriter {
 /** Opcode values from the WebAssembly core and SIMD specifications. */
 export const Op = {
   unreachable: 0x00, nop: 0x01, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
+  // exception handling (the proposal's first version, shipped in V8 since 9.5)
+  try: 0x06, throw: 0x08, catch_all: 0x19,
   br: 0x0c, br_if: 0x0d, br_table: 0x0e, return: 0x0f, call: 0x10, call_indirect: 0x11,
   return_call: 0x12, return_call_indirect: 0x13,
   drop: 0x1a, select: 0x1b,
@@ -279,6 +281,9 @@ export class FunctionBuilder {
   loop(type: number = BLOCK_VOID): this { this.code.byte(Op.loop); this.code.byte(type); return this; }
   if(type: number = BLOCK_VOID): this { this.code.byte(Op.if); this.code.byte(type); return this; }
   else(): this { this.code.byte(Op.else); return this; }
+  try(type: number = BLOCK_VOID): this { this.code.byte(Op.try); this.code.byte(type); return this; }
+  catchAll(): this { this.code.byte(Op.catch_all); return this; }
+  throw(tag: number): this { this.code.byte(Op.throw); this.code.u32(tag); return this; }
   end(): this { this.code.byte(Op.end); return this; }
   br(depth: number): this { this.code.byte(Op.br); this.code.u32(depth); return this; }
   brIf(depth: number): this { this.code.byte(Op.br_if); this.code.u32(depth); return this; }
@@ -319,6 +324,7 @@ export class ModuleBuilder {
   private readonly types: FuncType[] = [];
   private readonly imports: ImportedFunc[] = [];
   private readonly funcs: Array<{ typeIndex: number; body: ByteWriter }> = [];
+  private readonly tags: number[] = [];
 
   constructor(private readonly options: { sharedMemory?: boolean; importTable?: boolean; memoryPages?: number; maxMemoryPages?: number } = {}) {}
 
@@ -339,6 +345,12 @@ export class ModuleBuilder {
   }
 
   get importCount(): number { return this.imports.length; }
+
+  /** Defines an exception tag whose payload is `type`'s parameters; returns its tag index. */
+  addTag(type: FuncType): number {
+    this.tags.push(this.typeIndex(type));
+    return this.tags.length - 1;
+  }
 
   /** Adds a defined function; returns its function index. */
   addFunction(type: FuncType, fb: FunctionBuilder): number {
@@ -381,6 +393,13 @@ export class ModuleBuilder {
     funcSec.u32(this.funcs.length);
     for (const f of this.funcs) funcSec.u32(f.typeIndex);
     out.section(3, funcSec);
+
+    if (this.tags.length) {
+      const tagSec = new ByteWriter();
+      tagSec.u32(this.tags.length);
+      for (const t of this.tags) { tagSec.byte(0x00); tagSec.u32(t); } // attribute 0: exception
+      out.section(13, tagSec);
+    }
 
     const exportSec = new ByteWriter();
     exportSec.u32(this.funcs.length);
