@@ -9,6 +9,7 @@ import { FunctionBuilder, ModuleBuilder, Op, OpSIMD, ValType, type FuncType } fr
 import { HELPER_TYPES, PC_WORD_SHIFT, SLOW_PATH_TYPES, type HelperImpls, type HelperName } from './helpers';
 import { jumpCacheIndex, JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
 import { HELPER_SLOT, Translator } from './translator';
+import { ACCESS_FUNCTIONS, addAccessFunction } from './access-functions';
 import type { Decoder } from './decode';
 import type { Cpu, CodeCacheHooks } from './cpu';
 
@@ -125,8 +126,11 @@ export class CodeCache implements CodeCacheHooks {
       storeSlow: slowPath('storeSlow', 'store', ValType.I64),
       storeSlowVector: slowPath('storeSlowVector', 'store', ValType.V128),
     };
+    const accessFunctions = ACCESS_FUNCTIONS.map(fn =>
+      addAccessFunction(mb, fn, names.indexOf(fn.isLoad ? 'load' : 'store'), accessFailed) - names.length);
     const inst = new WebAssembly.Instance(new WebAssembly.Module(mb.encode()), { env: { memory: this.memory }, h: helpers });
     names.forEach((name, i) => { this.trampolines[HELPER_SLOT[name]] = inst.exports['f' + i]; });
+    ACCESS_FUNCTIONS.forEach((fn, i) => { this.trampolines[HELPER_SLOT[fn.name]] = inst.exports['f' + accessFunctions[i]]; });
     for (const [name, i] of Object.entries(slowPaths)) this.trampolines[HELPER_SLOT[name as keyof typeof slowPaths]] = inst.exports['f' + i];
     return this.newHelperTable();
   }
@@ -153,7 +157,7 @@ export class CodeCache implements CodeCacheHooks {
     // jump cache lookup
     f.get(cpu).mem(Op.i64_load, S.PC, 3).set(pc);
     f.get(pc).op(Op.i32_wrap_i64).i32(2).op(Op.i32_shr_u)
-      .get(pc).op(Op.i32_wrap_i64).i32(14).op(Op.i32_shr_u).op(Op.i32_xor)
+      .get(pc).op(Op.i32_wrap_i64).i32(18).op(Op.i32_shr_u).op(Op.i32_xor)
       .i32(JC_ENTRIES - 1).op(Op.i32_and).i32(Math.log2(JC_ENTRY_SIZE)).op(Op.i32_shl)
       .get(cpu).op(Op.i32_add).set(entry);
     f.get(entry).mem(Op.i64_load, JC_OFFSET, 3).get(pc).op(Op.i64_ne)
@@ -378,14 +382,15 @@ export class CodeCache implements CodeCacheHooks {
 }
 
 const PC_INFO_MASK = (1 << PC_WORD_SHIFT) - 1;
+const PC_WORD_MASK = PAGE_SIZE / 4 - 1;
 
 /** Builds the helper import object that routes each call to the right vCPU. */
 export function makeHelpers(cache: () => CodeCache): HelperImpls {
   const at = (base: number) => cache().cpuAt(base);
   const impls: Partial<HelperImpls> = {
     // only the slow paths call these: info carries the instruction's word index in the page of PC
-    load: (base, lo, hi, info) => { const c = at(base); c.setPcWordInPage(info >>> PC_WORD_SHIFT); return c.helperLoad(lo, hi, info & PC_INFO_MASK); },
-    store: (base, lo, hi, info) => { const c = at(base); c.setPcWordInPage(info >>> PC_WORD_SHIFT); return c.helperStore(lo, hi, info & PC_INFO_MASK); },
+    load: (base, lo, hi, info) => { const c = at(base); c.setPcWordInPage((info >>> PC_WORD_SHIFT) & PC_WORD_MASK); return c.helperLoad(lo, hi, info & PC_INFO_MASK); },
+    store: (base, lo, hi, info) => { const c = at(base); c.setPcWordInPage((info >>> PC_WORD_SHIFT) & PC_WORD_MASK); return c.helperStore(lo, hi, info & PC_INFO_MASK); },
     exception: (base, ec, iss) => at(base).helperException(ec, iss),
     undefined: (base, insn) => { const c = at(base); c.lastUndefinedInsn = insn >>> 0; c.syncException(0, 0); },
     mrs: (base, key, rt) => at(base).helperMrs(key, rt),

@@ -7,6 +7,7 @@ import { FunctionBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emit
 import { HELPER_TYPES, type HelperName, MemInfo, PC_WORD_SHIFT, SLOW_PATH_TYPES, type SlowPathName } from './helpers';
 import { S, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE, PAGE_BITS } from './state';
 import { Exception } from './exceptions';
+import { ACCESS_FUNCTIONS, accessFunctionName, loadOpcode, MMU_INDEX_SHIFT, storeOpcode } from './access-functions';
 
 export interface TranslationContext {
   el: number;
@@ -282,6 +283,10 @@ export class Translator {
     const f = this.fb;
     const sizeLog2 = info & MemInfo.SIZE_MASK;
     const vector = sizeLog2 === 4;
+    if (this.callsAccessFunction(info)) {
+      this.callAccessFunction(true, info, () => f.get(addr));
+      return;
+    }
     const hit = this.tlbHit(addr, info, TLBE.READ);
     f.if(vector ? ValType.V128 : I64);
     this.hostAddress(hit);
@@ -302,6 +307,13 @@ export class Translator {
    */
   loadPair(addr: number, info1: number, info2: number, v1: number, v2: number): void {
     const f = this.fb;
+    if (this.callsAccessFunction(info1)) {
+      this.callAccessFunction(true, info1, () => f.get(addr));
+      f.set(v1);
+      this.callAccessFunction(true, info2, () => f.get(addr).i64(BigInt(1 << (info1 & MemInfo.SIZE_MASK))).op(Op.i64_add));
+      f.set(v2);
+      return;
+    }
     const sizeLog2 = info1 & MemInfo.SIZE_MASK;
     const vector = sizeLog2 === 4;
     const hit = this.tlbHit(addr, info1, TLBE.READ, 2 << sizeLog2);
@@ -329,6 +341,11 @@ export class Translator {
   /** Stores locals `v1` and `v2` to consecutive elements at `addr` (STP and friends); see loadPair. */
   storePair(addr: number, v1: number, v2: number, info1: number, info2: number): void {
     const f = this.fb;
+    if (this.callsAccessFunction(info1)) {
+      this.callAccessFunction(false, info1, () => f.get(addr).get(v1));
+      this.callAccessFunction(false, info2, () => f.get(addr).i64(BigInt(1 << (info1 & MemInfo.SIZE_MASK))).op(Op.i64_add).get(v2));
+      return;
+    }
     const sizeLog2 = info1 & MemInfo.SIZE_MASK;
     const vector = sizeLog2 === 4;
     const hit = this.tlbHit(addr, info1, TLBE.WRITE, 2 << sizeLog2);
@@ -357,6 +374,10 @@ export class Translator {
   store(addr: number, value: number, info: number): void {
     const f = this.fb;
     const sizeLog2 = info & MemInfo.SIZE_MASK;
+    if (this.callsAccessFunction(info)) {
+      this.callAccessFunction(false, info, () => f.get(addr).get(value));
+      return;
+    }
     const hit = this.tlbHit(addr, info, TLBE.WRITE);
     f.if();
     this.hostAddress(hit);
@@ -367,6 +388,22 @@ export class Translator {
     this.callSlowPath(sizeLog2 === 4 ? 'storeSlowVector' : 'storeSlow', () => { f.get(addr).get(value).i32(this.slowPathInfo(info)); });
     f.end();
     this.releaseHit(hit);
+  }
+
+  /** Accesses that need no alignment check call the shared access functions (access-functions.ts). */
+  private callsAccessFunction(info: number): boolean {
+    return !INLINE_TLB && (info & MemInfo.ALIGN_REQUIRED) === 0;
+  }
+
+  /** Calls the access function for `info`; `args` pushes the address (and for stores the value). */
+  private callAccessFunction(isLoad: boolean, info: number, args: () => void): void {
+    const sizeLog2 = info & MemInfo.SIZE_MASK;
+    const name = accessFunctionName(isLoad, sizeLog2, (info & MemInfo.SIGN) !== 0);
+    const fn = ACCESS_FUNCTIONS.find(a => a.name === name)!;
+    const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
+    this.fb.get(this.cpu);
+    args();
+    this.fb.i32(this.slowPathInfo(info) | (mmuIdx << MMU_INDEX_SHIFT)).i32(HELPER_SLOT[name]).callIndirect(this.typeIndex(fn.type));
   }
 
   /** A load/store slow path's `info`: the access's bits plus this instruction's word index in its page. */
@@ -457,28 +494,12 @@ export class Translator {
 }
 
 /** Slot of each helper's trampoline in the helper table. */
-export const HELPER_SLOT = Object.fromEntries([...Object.keys(HELPER_TYPES), ...Object.keys(SLOW_PATH_TYPES)]
-  .map((name, i) => [name, i])) as Record<HelperName | SlowPathName, number>;
+export const HELPER_SLOT = Object.fromEntries([...Object.keys(HELPER_TYPES), ...Object.keys(SLOW_PATH_TYPES), ...ACCESS_FUNCTIONS.map(a => a.name)]
+  .map((name, i) => [name, i])) as Record<HelperName | SlowPathName, number> & Record<string, number>;
+
+const INLINE_TLB = process.env.ARMVIRT_INLINE_TLB === '1';
 
 /** Helpers that only move data: calling them cannot change the translation context. */
 const DATA_HELPERS = new Set<HelperName>(['load', 'store', 'storeExclusive', 'fpOp', 'trace']);
-
-export function loadOpcode(sizeLog2: number, signed: boolean): number {
-  switch (sizeLog2) {
-    case 0: return signed ? Op.i64_load8_s : Op.i64_load8_u;
-    case 1: return signed ? Op.i64_load16_s : Op.i64_load16_u;
-    case 2: return signed ? Op.i64_load32_s : Op.i64_load32_u;
-    default: return Op.i64_load;
-  }
-}
-
-export function storeOpcode(sizeLog2: number): number {
-  switch (sizeLog2) {
-    case 0: return Op.i64_store8;
-    case 1: return Op.i64_store16;
-    case 2: return Op.i64_store32;
-    default: return Op.i64_store;
-  }
-}
 
 export { Exception, HELPER_TYPES };
