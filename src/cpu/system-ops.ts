@@ -44,6 +44,7 @@ function flushPageAnyTag(cpu: Cpu, pageLo: number, vaHi24: number): void {
     }
   }
   cpu.flushJumpCachePage(pageLo, vaHi24);
+  cpu.flushFetchPage(pageLo, vaHi24);
 }
 
 /**
