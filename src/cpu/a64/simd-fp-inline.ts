@@ -381,7 +381,10 @@ function fmaDouble(t: Translator, negate: boolean, s: VecFpShape): void {
   const serr = twoSumErr(t, sum, tl, ul);
   const v = roundToOdd(t, sum, serr);
   const r = tmp(t, () => f.get(th).get(v).simd(OpSIMD.f64x2_add));
-  // a zero result is then an exact zero; otherwise it must be safe (neither tiny nor overflowing)
+  // A zero result means an exact zero, whose sign is that of c + a*b (exact then): th. The sum th + v
+  // would lose a -0 (-0 + +0 = +0 when both the product and the accumulator are -0).
+  f.get(th).get(r); isZero(t, F64X2, r); f.simd(OpSIMD.v128_bitselect).set(r);
+  // otherwise the result must be safe (neither tiny nor overflowing)
   checks.and(() => { safe(t, r); isZero(t, F64X2, r); f.simd(OpSIMD.v128_or); });
   checks.bailUnlessAll();
   writeV(t, s.d, () => f.get(r));
