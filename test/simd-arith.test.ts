@@ -72,6 +72,11 @@ test('long, wide and narrowing-high three-different forms match QEMU', () => {
   expectSameAsQemu([
     { asm: 'sqdmull v0.2d, v1.2s, v2.2s', init: { v: [0n, 0x80000000_80000000n, 0x80000000_7fffffffn] } },
     { asm: 'sqdmlal v0.2d, v1.2s, v2.2s', init: { v: [0x7fffffffffffffff_0000000000000001n, 0x80000000_00000001n, 0x80000000_7fffffffn] } },
+    // 16-bit sources: 2 * (-32768)^2 = 2^31 saturates the 32-bit lane too (fuzzer divergence)
+    { asm: 'sqdmull v0.4s, v1.4h, v2.4h', init: { v: [0n, 0x8000_8000_0001_8000n, 0x8000_7fff_8000_8000n] } },
+    { asm: 'sqdmull2 v0.4s, v1.8h, v2.8h', init: { v: [0n, 0x8000_8000_0000_0000_0000_0000n | (0x8000n << 112n), 0x8000_8000_0000_0000_0000_0000n | (0x8000n << 112n)] } },
+    { asm: 'sqdmlal v0.4s, v1.4h, v2.4h', init: { v: [0x00000001_00000000_ffffffff_80000000n, 0x8000_8000_8000_8000n, 0x8000_8000_8000_8000n] } },
+    { asm: 'sqdmull s0, h1, h2', init: { v: [0n, 0x8000n, 0x8000n] } },
   ]);
 });
 

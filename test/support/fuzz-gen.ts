@@ -464,6 +464,14 @@ export const CLASSES = {
   },
   simd_fp: g => {
     const arr = g.rng.pick(['4s', '2s', '2d']);
+    if (g.rng.int(4) === 0) { // by element, FCVTL/FCVTN, fixed-point conversions
+      const d = arr === '2d';
+      switch (g.rng.int(3)) {
+        case 0: return `${g.rng.pick(['fmla', 'fmls', 'fmul'])} v${vreg(g)}.${arr}, v${vreg(g)}.${arr}, v${vreg(g)}.${d ? 'd' : 's'}[${g.rng.int(d ? 2 : 4)}]`;
+        case 1: return g.rng.pick([`fcvtl v${vreg(g)}.2d, v${vreg(g)}.2s`, `fcvtl2 v${vreg(g)}.2d, v${vreg(g)}.4s`, `fcvtn v${vreg(g)}.2s, v${vreg(g)}.2d`, `fcvtn2 v${vreg(g)}.4s, v${vreg(g)}.2d`]);
+        default: return `${g.rng.pick(['scvtf', 'ucvtf', 'fcvtzs', 'fcvtzu'])} v${vreg(g)}.${arr}, v${vreg(g)}.${arr}, #${g.rng.range(1, d ? 64 : 32)}`;
+      }
+    }
     const op = g.rng.pick(['fadd', 'fsub', 'fmul', 'fdiv', 'fmax', 'fmin', 'fmla', 'fmls', 'fcmeq', 'fcmgt', 'fcmge', 'faddp', 'fabs', 'fneg', 'fsqrt', 'scvtf', 'ucvtf', 'fcvtzs', 'fcvtzu', 'frintn', 'fmulx', 'frecpe', 'frsqrte', 'frecps', 'frsqrts']);
     if (['fabs', 'fneg', 'fsqrt', 'scvtf', 'ucvtf', 'fcvtzs', 'fcvtzu', 'frintn', 'frecpe', 'frsqrte'].includes(op)) return `${op} v${vreg(g)}.${arr}, v${vreg(g)}.${arr}`;
     return `${op} v${vreg(g)}.${arr}, v${vreg(g)}.${arr}, v${vreg(g)}.${arr}`;

@@ -394,15 +394,13 @@ function doublingProduct(c: LaneCtx, a: number, b: number, srcEsz: number): void
   const f = c.t.fb;
   const r = f.local(I64);
   f.get(a).get(b).op(Op.i64_mul).set(r);
-  if (srcEsz === 2) {
-    f.get(r).i64(1n << 62n).op(Op.i64_eq).if();
-    c.sat.set(); f.i64(signedMax(3)).set(r);
-    f.else();
-    f.get(r).i64(1n).op(Op.i64_shl).set(r);
-    f.end();
-  } else {
-    f.get(r).i64(1n).op(Op.i64_shl).set(r);
-  }
+  // only MIN * MIN doubled overflows the double-width result (16-bit sources too: 2 * 2^30 = 2^31)
+  const overflowing = 1n << BigInt(2 * (8 << srcEsz) - 2);
+  f.get(r).i64(overflowing).op(Op.i64_eq).if();
+  c.sat.set(); f.i64(signedMax(srcEsz + 1)).set(r);
+  f.else();
+  f.get(r).i64(1n).op(Op.i64_shl).set(r);
+  f.end();
   f.get(r);
   f.release(r);
 }

@@ -18,6 +18,7 @@ import {
 } from '../fp/softfloat';
 import { callSimdHelper, registerSimdHelper, vAddr } from './simd-common';
 import { S } from '../state';
+import { emitInlineVectorFp, hasInlineVectorFp } from './simd-fp-inline';
 
 
 // ---- lane access (TypeScript) ---------------------------------------------------------
@@ -660,14 +661,18 @@ const fpLanes = (q: number, sz: number) => (q ? 4 : 2) >> sz;
 function threeSameFp(t: Translator, f: Fields, scalar: boolean): void {
   const name = THREE_SAME_FP[(f.u << 4) | (f.a << 3) | (f.opcode & 7)];
   const lanes = scalar ? 1 : fpLanes(f.q, f.sz);
-  binaryCall(t, name, pack(f.rd, f.rn, f.rm, f.sz, lanes));
+  const slow = () => binaryCall(t, name, pack(f.rd, f.rn, f.rm, f.sz, lanes));
+  if (!scalar && hasInlineVectorFp(name)) emitInlineVectorFp(t, name, { d: f.rd, n: f.rn, m: f.rm, double: f.sz === 1, q: f.q === 1 }, slow);
+  else slow();
 }
 
 function twoMiscFp(t: Translator, f: Fields, scalar: boolean): boolean | void {
   const key = (f.u << 6) | (f.a << 5) | f.opcode;
   const name = TWO_MISC_FP[key];
   const lanes = scalar ? 1 : fpLanes(f.q, f.sz);
-  callSimdHelper(t, unaryIds.get(name)!, pack(f.rd, f.rn, 0, f.sz, lanes));
+  const slow = () => callSimdHelper(t, unaryIds.get(name)!, pack(f.rd, f.rn, 0, f.sz, lanes));
+  if (!scalar && hasInlineVectorFp(name)) emitInlineVectorFp(t, name, { d: f.rd, n: f.rn, double: f.sz === 1, q: f.q === 1 }, slow);
+  else slow();
 }
 
 function twoMiscFpAllowed(f: Fields, scalar: boolean): boolean {
@@ -716,8 +721,13 @@ export const SIMD_FP: Encoding[] = [
     when: f => (f.u === 0) || (f.l === 0 && f.sz === 1),
     translate: (t, f) => {
       const sz = f.sz;
-      if (f.l) return callSimdHelper(t, FCVTL, pack(f.rd, f.rn, 0, sz, 1, 0, 0, f.q));
-      callSimdHelper(t, f.u ? FCVTXN : FCVTN, pack(f.rd, f.rn, 0, sz, 1, 0, 0, f.q));
+      const shape = { d: f.rd, n: f.rn, double: true, q: f.q === 1 };
+      if (f.l) {
+        const slow = () => callSimdHelper(t, FCVTL, pack(f.rd, f.rn, 0, sz, 1, 0, 0, f.q));
+        return sz ? emitInlineVectorFp(t, 'FCVTL', shape, slow) : slow(); // half -> single: helper only
+      }
+      const slow = () => callSimdHelper(t, f.u ? FCVTXN : FCVTN, pack(f.rd, f.rn, 0, sz, 1, 0, 0, f.q));
+      if (sz && !f.u) emitInlineVectorFp(t, 'FCVTN', shape, slow); else slow();
     },
   },
   {
@@ -739,7 +749,10 @@ export const SIMD_FP: Encoding[] = [
     translate: (t, f) => {
       const name = f.u ? 'FMULX' : f.opcode === 1 ? 'FMLA' : f.opcode === 5 ? 'FMLS' : 'FMUL';
       const index = f.sz ? f.h : (f.h << 1) | f.l;
-      callSimdHelper(t, binaryIds.get(name)!, pack(f.rd, f.rn, (f.m << 4) | f.rm, f.sz, fpLanes(f.q, f.sz), index, 1));
+      const m = (f.m << 4) | f.rm;
+      const slow = () => callSimdHelper(t, binaryIds.get(name)!, pack(f.rd, f.rn, m, f.sz, fpLanes(f.q, f.sz), index, 1));
+      if (hasInlineVectorFp(name)) emitInlineVectorFp(t, name, { d: f.rd, n: f.rn, m, double: f.sz === 1, q: f.q === 1, index }, slow);
+      else slow();
     },
   },
   {
@@ -760,7 +773,8 @@ export const SIMD_FP: Encoding[] = [
       const esize = sz ? 64 : 32;
       const fbits = 2 * esize - ((f.immh << 3) | f.immb);
       const name = f.op ? (f.u ? 'FCVTZU' : 'FCVTZS') : (f.u ? 'UCVTF' : 'SCVTF');
-      callSimdHelper(t, unaryIds.get(name)!, pack(f.rd, f.rn, 0, sz, fpLanes(f.q, sz), 0, 0, fbits));
+      const slow = () => callSimdHelper(t, unaryIds.get(name)!, pack(f.rd, f.rn, 0, sz, fpLanes(f.q, sz), 0, 0, fbits));
+      emitInlineVectorFp(t, name, { d: f.rd, n: f.rn, double: sz === 1, q: f.q === 1, fbits }, slow);
     },
   },
   {
