@@ -811,6 +811,26 @@ export class Cpu {
   }
 
   /** Translates an instruction fetch at PC; on a fault takes the prefetch abort and returns -1. */
+  /**
+   * The physical address an instruction fetch from `pc` would use now, or -1
+   * when it would fault or is not RAM; takes no exception (for translating
+   * code ahead of its execution).
+   */
+  probeFetch(pc: bigint): number {
+    const pcLo = Number(pc & 0xffffffffn), pcHi = Number(pc >> 32n);
+    if (pcLo & 3) return -1;
+    const vpn = pcHi * 2 ** (32 - PAGE_BITS) + (pcLo >>> PAGE_BITS);
+    const cached = this.mmuIdx * TLB_ENTRIES + (vpn % TLB_ENTRIES);
+    let pa: number;
+    if (this.fetchVpn[cached] === vpn) pa = this.fetchPpn[cached] * PAGE_SIZE + (pcLo & (PAGE_SIZE - 1));
+    else if (this.mmu.translate(this, pcLo, pcHi, Access.Exec, this.el, this.probeXlat, this.probeFault)) pa = this.probeXlat.pa;
+    else return -1;
+    return this.bus.ramOffset(pa) >= 0 ? pa : -1;
+  }
+
+  private readonly probeXlat = new Translation();
+  private readonly probeFault = new TranslationFault();
+
   translateFetch(pcLo: number, pcHi: number): number {
     if (pcLo & 3) {
       const far = (BigInt(pcHi) << 32n) | BigInt(pcLo);

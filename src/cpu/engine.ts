@@ -15,8 +15,10 @@ import type { Cpu, CodeCacheHooks } from './cpu';
 
 const BLOCK_TYPE: FuncType = { params: [ValType.I32], results: [] };
 const MAX_BLOCK_INSNS = 128;
-/** Blocks one region function may hold: more chains more, but compiles more cold code (8 beat 24 on the Linux boot: -10% wasm, -11% time). */
-const MAX_REGION_BLOCKS = 8;
+/** Blocks one region function may hold: more chains more, but compiles more cold code (16 was best on the Linux boot, 8 and 32 close). */
+const MAX_REGION_BLOCKS = 16;
+/** Regions one wasm module may hold: the one needed now plus likely next ones (see CodeCache.translate). */
+const MAX_MODULE_REGIONS = Number(process.env.ARMVIRT_BATCH ?? 8);
 /** Block instances per helper table (see buildHelperTable). */
 const HELPER_TABLE_USERS = 1024;
 
@@ -51,7 +53,7 @@ export class CodeCache implements CodeCacheHooks {
   private trampolines: WebAssembly.ExportValue[] = [];
   /** Block instances that imported the current helper table. */
   private helperTableUsers = 0;
-  readonly stats = { translated: 0, invalidated: 0, wasmBytes: 0, translateMs: 0 };
+  readonly stats = { translated: 0, modules: 0, invalidated: 0, wasmBytes: 0, translateMs: 0 };
   /**
    * When set before code is translated, every instruction first calls it
    * with its vCPU and address (instruction tracing for debugging; slow).
@@ -196,8 +198,63 @@ export class CodeCache implements CodeCacheHooks {
   }
 
   /**
-   * Translates the region entered at `pc`: its first block plus the blocks
-   * of the same page that static branches reach (breadth first, up to
+   * Translates the region entered at `pc` and, in the same wasm module, up
+   * to MAX_MODULE_REGIONS - 1 regions execution will probably enter soon:
+   * the static branch targets the region cannot chain to and the return
+   * addresses of its calls (Translator.likelyEntries), breadth first, when
+   * their pages translate for execution without a fault. V8 spends ~50 us
+   * creating and instantiating each module whatever its size, and compiles a
+   * function only when it first runs, so a region translated too early costs
+   * only its share of the module. Returns the region entered at `pc`.
+   */
+  private translate(cpu: Cpu, pc: bigint, pa: number, flags: number): Block | undefined {
+    const started = performance.now();
+    const mb = new ModuleBuilder({ importTable: true });
+    const regions: Array<{ pc: bigint; pa: number; ranges: number[] }> = [];
+    const queued = new Set<bigint>([pc]);
+    const queue: Array<{ pc: bigint; pa: number }> = [{ pc, pa }];
+    while (queue.length > 0 && regions.length < MAX_MODULE_REGIONS) {
+      const entry = queue.shift()!;
+      const first = regions.length === 0;
+      if (!first && this.byPc.get(entry.pc)?.some(b => b.flags === flags && b.pa === entry.pa)) continue;
+      const region = this.translateRegion(cpu, mb, entry.pc, entry.pa, flags);
+      if (typeof region === 'string') {
+        if (!first) continue; // a likely entry that does not translate is simply left for later
+        cpu.pendingExit = { kind: 'internal', message: region };
+        cpu.requestExit();
+        return undefined;
+      }
+      regions.push({ pc: entry.pc, pa: entry.pa, ranges: region.ranges });
+      for (const next of region.likelyEntries) {
+        if (queued.has(next)) continue;
+        queued.add(next);
+        const nextPa = cpu.probeFetch(next);
+        if (nextPa >= 0) queue.push({ pc: next, pa: nextPa });
+      }
+    }
+    const bytes = mb.encode();
+    let exports: WebAssembly.Exports;
+    try {
+      const mod = new WebAssembly.Module(bytes);
+      if (++this.helperTableUsers > HELPER_TABLE_USERS) this.helperTable = this.newHelperTable();
+      exports = new WebAssembly.Instance(mod, { env: { memory: this.memory, table: this.helperTable } }).exports;
+    } catch (err) {
+      cpu.pendingExit = { kind: 'internal', message: `block at 0x${pc.toString(16)} did not compile: ${(err as Error).message}` };
+      cpu.requestExit();
+      return undefined;
+    }
+    const blocks = regions.map((r, i) => this.addBlock(r.pc, r.pa, flags, r.ranges, exports['f' + i]));
+    this.stats.translated += regions.length;
+    this.stats.modules++;
+    this.stats.wasmBytes += bytes.length;
+    this.stats.translateMs += performance.now() - started;
+    cpu.stats.blocksTranslated += regions.length;
+    return blocks[0];
+  }
+
+  /**
+   * Emits the region entered at `pc` into `mb`: its first block plus the
+   * blocks of the same page that static branches reach (breadth first, up to
    * MAX_REGION_BLOCKS). All share one wasm function:
    *
    *   next = 0
@@ -211,17 +268,15 @@ export class CodeCache implements CodeCacheHooks {
    * Forward jumps run in the same pass; backward jumps go round the loop,
    * where the budget and exit requests are checked. PC in memory is always
    * up to date at block boundaries, so leaving is just `return`.
+   * Returns an error message when an instruction could not be translated.
    */
-  private translate(cpu: Cpu, pc: bigint, pa: number, flags: number): Block | undefined {
-    const started = performance.now();
+  private translateRegion(cpu: Cpu, mb: ModuleBuilder, pc: bigint, pa: number, flags: number): { ranges: number[]; likelyEntries: bigint[] } | string {
     const el = (flags >> TbFlags.EL_SHIFT) & 3;
     const mmuIdx = (flags >> TbFlags.MMU_IDX_SHIFT) & 3;
-    const mb = new ModuleBuilder({ importTable: true });
     const t = new Translator({ el, mmuIdx, tbFlags: flags }, type => mb.typeIndex(type));
     const pageVa = pc & ~BigInt(PAGE_SIZE - 1);
     const pagePa = pa - (pa % PAGE_SIZE);
     const ramPage = cpu.bus.ramOffset(pagePa);
-    const ppn = pagePa / PAGE_SIZE;
     const order: bigint[] = [pc];
     const indexByPc = new Map<bigint, number>([[pc, 0]]);
     t.region = {
@@ -263,9 +318,7 @@ export class CodeCache implements CodeCacheHooks {
         f.end();
       }
     } catch (err) {
-      cpu.pendingExit = { kind: 'internal', message: `translating ${t.insn.toString(16).padStart(8, '0')} at 0x${t.pc.toString(16)}: ${(err as Error).message}` };
-      cpu.requestExit();
-      return undefined;
+      return `translating ${t.insn.toString(16).padStart(8, '0')} at 0x${t.pc.toString(16)}: ${(err as Error).message}`;
     }
     // leave unless the last block chained to a block of this region and the slice goes on
     f.get(t.next).i32(0).op(Op.i32_lt_s)
@@ -275,19 +328,14 @@ export class CodeCache implements CodeCacheHooks {
     f.br(0);
     f.end();
     mb.addFunction(BLOCK_TYPE, t.fb);
-    const bytes = mb.encode();
-    let fn: WebAssembly.ExportValue;
-    try {
-      const mod = new WebAssembly.Module(bytes);
-      if (++this.helperTableUsers > HELPER_TABLE_USERS) this.helperTable = this.newHelperTable();
-      fn = new WebAssembly.Instance(mod, { env: { memory: this.memory, table: this.helperTable } }).exports.f0;
-    } catch (err) {
-      cpu.pendingExit = { kind: 'internal', message: `block at 0x${pc.toString(16)} did not compile: ${(err as Error).message}` };
-      cpu.requestExit();
-      return undefined;
-    }
+    return { ranges, likelyEntries: t.likelyEntries };
+  }
+
+  /** Enters a translated region in the table and the lookup structures. */
+  private addBlock(pc: bigint, pa: number, flags: number, ranges: number[], fn: WebAssembly.ExportValue): Block {
     const slot = this.allocSlot();
-    this.table.set(slot, fn);
+    this.table.set(slot, fn as Function);
+    const ppn = Math.floor(pa / PAGE_SIZE);
     const block: Block = { pc, pa, flags, slot, ppn, ranges };
     let list = this.byPc.get(pc);
     if (!list) this.byPc.set(pc, (list = []));
@@ -301,10 +349,6 @@ export class CodeCache implements CodeCacheHooks {
     for (let i = 0; i < ranges.length; i += 2) {
       for (let w = ranges[i]; w < ranges[i] + ranges[i + 1]; w++) page.words[w]++;
     }
-    this.stats.translated++;
-    this.stats.wasmBytes += bytes.length;
-    this.stats.translateMs += performance.now() - started;
-    cpu.stats.blocksTranslated++;
     return block;
   }
 

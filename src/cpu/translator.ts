@@ -46,6 +46,12 @@ export class Translator {
    */
   region: { indexOf(target: bigint): number } | undefined;
   next = -1;
+  /**
+   * Addresses execution is likely to reach from this translation that it
+   * does not cover: static branch targets it cannot chain to, and the return
+   * addresses of calls. The engine translates some of them along with it.
+   */
+  readonly likelyEntries: bigint[] = [];
   /** A helper that may change the translation context ran in this block: its exits must not chain. */
   private contextMayChange = false;
 
@@ -70,7 +76,14 @@ export class Translator {
   /** In-region index of a static branch target, or -1 when the jump must leave the function. */
   private chainIndex(target: bigint): number {
     if (!this.region || this.contextMayChange) return -1;
-    return this.region.indexOf(BigInt.asUintN(64, target));
+    const index = this.region.indexOf(BigInt.asUintN(64, target));
+    if (index < 0) this.likelyEntry(target);
+    return index;
+  }
+
+  /** Notes an address execution will probably reach after leaving this translation (see likelyEntries). */
+  likelyEntry(target: bigint): void {
+    this.likelyEntries.push(BigInt.asUintN(64, target));
   }
 
   private setNext(index: number): void {
@@ -397,13 +410,11 @@ export class Translator {
 
   /** Calls the access function for `info`; `args` pushes the address (and for stores the value). */
   private callAccessFunction(isLoad: boolean, info: number, args: () => void): void {
-    const sizeLog2 = info & MemInfo.SIZE_MASK;
-    const name = accessFunctionName(isLoad, sizeLog2, (info & MemInfo.SIGN) !== 0);
-    const fn = ACCESS_FUNCTIONS.find(a => a.name === name)!;
+    const fn = accessFunctionFor(isLoad, info & MemInfo.SIZE_MASK, (info & MemInfo.SIGN) !== 0);
     const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
     this.fb.get(this.cpu);
     args();
-    this.fb.i32(this.slowPathInfo(info) | (mmuIdx << MMU_INDEX_SHIFT)).i32(HELPER_SLOT[name]).callIndirect(this.typeIndex(fn.type));
+    this.fb.i32(this.slowPathInfo(info) | (mmuIdx << MMU_INDEX_SHIFT)).i32(fn.slot).callIndirect(this.typeIndex(fn.type));
   }
 
   /** A load/store slow path's `info`: the access's bits plus this instruction's word index in its page. */
@@ -498,6 +509,16 @@ export const HELPER_SLOT = Object.fromEntries([...Object.keys(HELPER_TYPES), ...
   .map((name, i) => [name, i])) as Record<HelperName | SlowPathName, number> & Record<string, number>;
 
 const INLINE_TLB = process.env.ARMVIRT_INLINE_TLB === '1';
+
+/** Access functions by [isLoad][signed][sizeLog2], with their helper-table slots. */
+const ACCESS_BY_KIND = [false, true].map(isLoad => [false, true].map(signed => [0, 1, 2, 3, 4].map(sizeLog2 => {
+  const name = accessFunctionName(isLoad, sizeLog2, signed);
+  return { type: ACCESS_FUNCTIONS.find(a => a.name === name)!.type, slot: HELPER_SLOT[name] };
+})));
+
+function accessFunctionFor(isLoad: boolean, sizeLog2: number, signed: boolean): { type: FuncType; slot: number } {
+  return ACCESS_BY_KIND[isLoad ? 1 : 0][signed ? 1 : 0][sizeLog2];
+}
 
 /** Helpers that only move data: calling them cannot change the translation context. */
 const DATA_HELPERS = new Set<HelperName>(['load', 'store', 'storeExclusive', 'fpOp', 'trace']);

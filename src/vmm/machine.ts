@@ -236,7 +236,7 @@ export class VirtMachine {
     const lines = [
       `armvirt statistics after ${seconds.toFixed(2)} s:`,
       `  instructions: ${instructions} (${(instructions / seconds / 1e6).toFixed(1)} MIPS)`,
-      `  blocks translated: ${this.vm.cache.stats.translated} (${this.vm.cache.stats.translateMs.toFixed(0)} ms translating, ${this.vm.cache.stats.invalidated} invalidated)`,
+      `  regions translated: ${this.vm.cache.stats.translated} in ${this.vm.cache.stats.modules} wasm modules (${this.vm.cache.stats.translateMs.toFixed(0)} ms translating, ${this.vm.cache.stats.invalidated} invalidated)`,
       `  exits: ${Object.entries(exits).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
       `  MMIO by device: ${this.bus.regions.filter(r => r.accesses > 0).map(r => `${r.name} ${r.accesses}`).join(', ') || 'none'}`,
     ];

@@ -13,6 +13,7 @@ export const BRANCH: Encoding[] = [
     name: 'BL', pattern: '100101 imm26:s26',
     translate: (t, f) => {
       t.setX(30, () => t.fb.i64(t.pc + 4n));
+      t.likelyEntry(t.pc + 4n); // where the call returns
       return t.jumpTo(t.pc + BigInt(f.imm26 * 4));
     },
   },
@@ -47,7 +48,10 @@ export const BRANCH: Encoding[] = [
     when: f => f.op !== 3,
     translate: (t, f) => {
       const target = t.tempI64(() => t.getX(f.rn));
-      if (f.op === 1) t.setX(30, () => t.fb.i64(t.pc + 4n));
+      if (f.op === 1) {
+        t.setX(30, () => t.fb.i64(t.pc + 4n));
+        t.likelyEntry(t.pc + 4n);
+      }
       return t.jumpDynamic(() => t.fb.get(target));
     },
   },

@@ -6,11 +6,19 @@ export const BLOCK_VOID = 0x40;
 
 /** Growable byte buffer with LEB128 helpers. */
 export class ByteWriter {
-  bytes = new Uint8Array(256);
+  bytes: Uint8Array;
   length = 0;
+
+  constructor(initialSize = 256) {
+    this.bytes = new Uint8Array(initialSize);
+  }
 
   private ensure(extra: number): void {
     if (this.length + extra <= this.bytes.length) return;
+    this.grow(extra);
+  }
+
+  private grow(extra: number): void {
     let size = this.bytes.length * 2;
     while (size < this.length + extra) size *= 2;
     const grown = new Uint8Array(size);
@@ -19,7 +27,7 @@ export class ByteWriter {
   }
 
   byte(b: number): void {
-    this.ensure(1);
+    if (this.length === this.bytes.length) this.grow(1);
     this.bytes[this.length++] = b & 0xff;
   }
 
@@ -223,7 +231,7 @@ export const OpSIMD = {
  * short sequences read like the wasm text format.
  */
 export class FunctionBuilder {
-  readonly code = new ByteWriter();
+  readonly code = new ByteWriter(4096);
   private readonly localTypes: ValType[] = [];
   private readonly freeLocals = new Map<ValType, number[]>();
 
@@ -334,12 +342,18 @@ export class ModuleBuilder {
   constructor(private readonly options: { sharedMemory?: boolean; importTable?: boolean; memoryPages?: number; maxMemoryPages?: number } = {}) {}
 
   typeIndex(type: FuncType): number {
+    // by identity first: translations ask for the same few signature objects thousands of times
+    const known = this.typeIndexByObject.get(type);
+    if (known !== undefined) return known;
     const key = (t: FuncType) => t.params.join(',') + '>' + t.results.join(',');
     const k = key(type);
     let i = this.types.findIndex(t => key(t) === k);
     if (i < 0) { this.types.push(type); i = this.types.length - 1; }
+    this.typeIndexByObject.set(type, i);
     return i;
   }
+
+  private readonly typeIndexByObject = new Map<FuncType, number>();
 
   /** Declares an imported function; returns its function index. Must precede addFunction. */
   importFunction(module: string, name: string, type: FuncType): number {
