@@ -175,7 +175,7 @@ ${PUTS}`);
   assert.match(r.stderr, /C-a x +exit emulator/);
   assert.match(r.stderr, /armvirt: terminated \(Ctrl-A x\)/);
   assert.match(r.stderr, /instructions: \d+ \([\d.]+ MIPS\)/);
-  assert.match(r.stderr, /blocks translated: \d+/);
+  assert.match(r.stderr, /regions translated: \d+ in \d+ wasm modules/);
 });
 
 test('SIGTERM stops the run cleanly: status 143, a message and the statistics', async () => {

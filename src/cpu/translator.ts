@@ -60,6 +60,7 @@ export class Translator {
     const f = this.fb;
     this.count = 0;
     this.contextMayChange = false;
+    this.storedInBlock = false;
     f.get(this.cpu).get(this.cpu).mem(Op.i32_load, S.BUDGET, 2);
     f.code.byte(Op.i32_const);
     this.budgetPatch = f.code.u32Padded(0);
@@ -86,17 +87,23 @@ export class Translator {
     this.likelyEntries.push(BigInt.asUintN(64, target));
   }
 
+  /** A store was emitted in the current block (see setNext). */
+  private storedInBlock = false;
+
+  /**
+   * Sets the block to run next. After a block with a store, chaining also
+   * tests for an exit request: the store may have replaced code of this
+   * region (self-modifying code), and then the region must stop at once, also
+   * before a later block of the same pass (those are entered without the
+   * loop's exit check). Blocks without stores need no test: the loop's back
+   * edge bounds the delay for interrupts.
+   */
   private setNext(index: number): void {
     if (!this.region) return;
     this.fb.i32(index).set(this.next);
-    if (index >= 0) this.stopChainingOnExitRequest();
+    if (index >= 0 && this.storedInBlock) this.stopChainingOnExitRequest();
   }
 
-  /**
-   * next = -1 when an exit was requested during this block (a store that invalidated this
-   * page's translations: self-modifying code), so the region stops at once, also before a
-   * later block of the same pass (those are entered without the loop's exit check).
-   */
   private stopChainingOnExitRequest(): void {
     this.fb.i32(-1).get(this.next).get(this.cpu).mem(Op.i32_load, S.EXIT_REQUEST, 2).op(Op.select).set(this.next);
   }
@@ -121,6 +128,7 @@ export class Translator {
    */
   callHelper(name: HelperName, args: () => void): void {
     if (!DATA_HELPERS.has(name)) this.contextMayChange = true;
+    if (name === 'storeExclusive') this.storedInBlock = true;
     this.fb.get(this.cpu);
     args();
     this.fb.i32(HELPER_SLOT[name]).callIndirect(this.helper(name));
@@ -354,6 +362,7 @@ export class Translator {
   /** Stores locals `v1` and `v2` to consecutive elements at `addr` (STP and friends); see loadPair. */
   storePair(addr: number, v1: number, v2: number, info1: number, info2: number): void {
     const f = this.fb;
+    this.storedInBlock = true;
     if (this.callsAccessFunction(info1)) {
       this.callAccessFunction(false, info1, () => f.get(addr).get(v1));
       this.callAccessFunction(false, info2, () => f.get(addr).i64(BigInt(1 << (info1 & MemInfo.SIZE_MASK))).op(Op.i64_add).get(v2));
@@ -386,6 +395,7 @@ export class Translator {
    */
   store(addr: number, value: number, info: number): void {
     const f = this.fb;
+    this.storedInBlock = true;
     const sizeLog2 = info & MemInfo.SIZE_MASK;
     if (this.callsAccessFunction(info)) {
       this.callAccessFunction(false, info, () => f.get(addr).get(value));
@@ -433,9 +443,24 @@ export class Translator {
 
   /** Ends the block continuing at a constant address. */
   jumpTo(target: bigint): boolean {
-    this.fb.get(this.cpu).i64(BigInt.asUintN(64, target)).mem(Op.i64_store, S.PC, 3);
+    this.storePc(target);
     this.setNext(this.chainIndex(target));
     return true;
+  }
+
+  /** True when `target` is in the page of the instruction being translated. */
+  private inThisPage(target: bigint): boolean {
+    return ((BigInt.asUintN(64, target) ^ this.pc) >> BigInt(PAGE_BITS)) === 0n;
+  }
+
+  /**
+   * PC = target. PC in memory always holds an address of the running block's
+   * page (a block never crosses a page), so a target in the same page needs
+   * only its low 16 bits stored: 4 bytes of wasm less than the whole i64.
+   */
+  private storePc(target: bigint): void {
+    if (this.inThisPage(target)) this.fb.get(this.cpu).i32(Number(target & 0xffffn)).mem(Op.i32_store16, S.PC, 1);
+    else this.fb.get(this.cpu).i64(BigInt.asUintN(64, target)).mem(Op.i64_store, S.PC, 3);
   }
 
   /** Ends the block continuing at the i64 the callback pushes. */
@@ -455,13 +480,18 @@ export class Translator {
     const c = f.local(I32);
     cond();
     f.set(c);
-    f.get(this.cpu).i64(BigInt.asUintN(64, takenTarget)).i64(BigInt.asUintN(64, this.pc + 4n)).get(c);
-    f.op(Op.select).mem(Op.i64_store, S.PC, 3);
+    if (this.inThisPage(takenTarget) && this.inThisPage(this.pc + 4n)) { // see storePc
+      f.get(this.cpu).i32(Number(takenTarget & 0xffffn)).i32(Number((this.pc + 4n) & 0xffffn)).get(c);
+      f.op(Op.select).mem(Op.i32_store16, S.PC, 1);
+    } else {
+      f.get(this.cpu).i64(BigInt.asUintN(64, takenTarget)).i64(BigInt.asUintN(64, this.pc + 4n)).get(c);
+      f.op(Op.select).mem(Op.i64_store, S.PC, 3);
+    }
     if (this.region) {
       if (taken === fall) this.setNext(taken);
       else {
         f.i32(taken).i32(fall).get(c).op(Op.select).set(this.next);
-        if (taken >= 0 || fall >= 0) this.stopChainingOnExitRequest();
+        if ((taken >= 0 || fall >= 0) && this.storedInBlock) this.stopChainingOnExitRequest();
       }
     }
     f.release(c);
