@@ -128,3 +128,16 @@ test('stores to data on a page with code do not retranslate the code; stores ove
   assert.equal(vcpu.getReg(1), 1024n);
   assert.equal(vm.cache.stats.invalidated, 0);
 });
+
+test('an error inside a load/store helper reaches the caller (the dispatcher catches only failed guest accesses)', () => {
+  const failing = () => runAsm(`
+    movz x3, #0x4010, lsl #16
+    ldr x4, [x3]
+    brk #0
+  `, {
+    setup: vcpu => {
+      vcpu.cpu.helperLoad = () => { throw new Error('helper bug'); };
+    },
+  });
+  assert.throws(failing, /helper bug/);
+});

@@ -5,7 +5,7 @@
 // call_indirect, so control stays inside WebAssembly until a miss, an exit
 // request or the end of the time slice.
 
-import { FunctionBuilder, ModuleBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emitter';
+import { ByteWriter, FunctionBuilder, ModuleBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emitter';
 import { HELPER_TYPES, PC_WORD_SHIFT, SLOW_PATH_TYPES, type HelperImpls, type HelperName } from './helpers';
 import { jumpCacheIndex, JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
 import { HELPER_SLOT, Translator } from './translator';
@@ -47,6 +47,8 @@ export class CodeCache implements CodeCacheHooks {
   private readonly byPc = new Map<bigint, Block[]>();
   private readonly byPage = new Map<number, CodePage>();
   private readonly freeSlots: number[] = [];
+  /** Reused for the code of each region function (copied out when the function is added). */
+  private readonly codeBuffer = new ByteWriter(1 << 16);
   /** Wasm trampolines to the TypeScript helpers, at HELPER_SLOT indexes; never changes after start-up. */
   private helperTable: WebAssembly.Table;
   /** The trampoline functions, by helper slot (to fill fresh helper tables). */
@@ -134,6 +136,7 @@ export class CodeCache implements CodeCacheHooks {
     names.forEach((name, i) => { this.trampolines[HELPER_SLOT[name]] = inst.exports['f' + i]; });
     ACCESS_FUNCTIONS.forEach((fn, i) => { this.trampolines[HELPER_SLOT[fn.name]] = inst.exports['f' + accessFunctions[i]]; });
     for (const [name, i] of Object.entries(slowPaths)) this.trampolines[HELPER_SLOT[name as keyof typeof slowPaths]] = inst.exports['f' + i];
+    this.accessFailedTag = inst.exports['t' + accessFailed];
     return this.newHelperTable();
   }
 
@@ -144,8 +147,11 @@ export class CodeCache implements CodeCacheHooks {
     return table;
   }
 
+  /** The tag the load/store slow paths throw (caught by the dispatcher only: other exceptions propagate). */
+  private accessFailedTag: WebAssembly.ExportValue | undefined;
+
   private buildDispatcher(): (base: number) => number {
-    const mb = new ModuleBuilder({ importTable: true });
+    const mb = new ModuleBuilder({ importTable: true, importTag: { params: [], results: [] } });
     const f = new FunctionBuilder(1);
     const cpu = 0;
     const pc = f.local(ValType.I64);
@@ -166,13 +172,13 @@ export class CodeCache implements CodeCacheHooks {
       .get(entry).mem(Op.i32_load, JC_OFFSET + 12, 2).get(cpu).mem(Op.i32_load, S.TB_FLAGS, 2).op(Op.i32_ne)
       .op(Op.i32_or).if().i32(DispatchResult.JumpCacheMiss).ret().end();
     // a load/store slow path that took an exception or needs a VMM exit throws: go on from the new PC
-    f.try().get(cpu).get(entry).mem(Op.i32_load, JC_OFFSET + 8, 2).callIndirect(blockType).catchAll().end();
+    f.try().get(cpu).get(entry).mem(Op.i32_load, JC_OFFSET + 8, 2).callIndirect(blockType).catch(0).end();
     f.br(0);
     f.end();
     f.op(Op.unreachable);
     mb.addFunction({ params: [ValType.I32], results: [ValType.I32] }, f);
     const mod = new WebAssembly.Module(mb.encode());
-    const inst = new WebAssembly.Instance(mod, { env: { memory: this.memory, table: this.table } });
+    const inst = new WebAssembly.Instance(mod, { env: { memory: this.memory, table: this.table, tag: this.accessFailedTag! } });
     return inst.exports.f0 as (base: number) => number;
   }
 
@@ -273,7 +279,7 @@ export class CodeCache implements CodeCacheHooks {
   private translateRegion(cpu: Cpu, mb: ModuleBuilder, pc: bigint, pa: number, flags: number): { ranges: number[]; likelyEntries: bigint[] } | string {
     const el = (flags >> TbFlags.EL_SHIFT) & 3;
     const mmuIdx = (flags >> TbFlags.MMU_IDX_SHIFT) & 3;
-    const t = new Translator({ el, mmuIdx, tbFlags: flags }, type => mb.typeIndex(type));
+    const t = new Translator({ el, mmuIdx, tbFlags: flags }, type => mb.typeIndex(type), this.codeBuffer);
     const pageVa = pc & ~BigInt(PAGE_SIZE - 1);
     const pagePa = pa - (pa % PAGE_SIZE);
     const ramPage = cpu.bus.ramOffset(pagePa);

@@ -3,7 +3,7 @@
 // to read and write architectural state; this class owns the state layout,
 // the inline soft-TLB lookup and the conventions for ending a block.
 
-import { FunctionBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emitter';
+import { ByteWriter, FunctionBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emitter';
 import { HELPER_TYPES, type HelperName, MemInfo, PC_WORD_SHIFT, SLOW_PATH_TYPES, type SlowPathName } from './helpers';
 import { S, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE, PAGE_BITS } from './state';
 import { Exception } from './exceptions';
@@ -22,7 +22,7 @@ const I64 = ValType.I64;
 export const enum Cond { EQ, NE, CS, CC, MI, PL, VS, VC, HI, LS, GE, LT, GT, LE, AL, NV }
 
 export class Translator {
-  readonly fb = new FunctionBuilder(1);
+  readonly fb: FunctionBuilder;
   /** Local holding the vCPU base address (the function's parameter). */
   readonly cpu = 0;
   /** Address of the instruction being translated. */
@@ -34,7 +34,9 @@ export class Translator {
   private budgetPatch = -1;
 
   /** `typeIndex` gives the module's type index for a signature (declared on first use). */
-  constructor(readonly ctx: TranslationContext, private readonly typeIndex: (type: FuncType) => number) {}
+  constructor(readonly ctx: TranslationContext, private readonly typeIndex: (type: FuncType) => number, code?: ByteWriter) {
+    this.fb = new FunctionBuilder(1, code);
+  }
 
   // ---- block framing --------------------------------------------------------
 

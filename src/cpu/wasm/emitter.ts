@@ -123,7 +123,7 @@ export class ByteWriter {
 export const Op = {
   unreachable: 0x00, nop: 0x01, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b,
   // exception handling (the proposal's first version, shipped in V8 since 9.5)
-  try: 0x06, throw: 0x08, catch_all: 0x19,
+  try: 0x06, catch: 0x07, throw: 0x08, catch_all: 0x19,
   br: 0x0c, br_if: 0x0d, br_table: 0x0e, return: 0x0f, call: 0x10, call_indirect: 0x11,
   return_call: 0x12, return_call_indirect: 0x13,
   drop: 0x1a, select: 0x1b,
@@ -231,11 +231,19 @@ export const OpSIMD = {
  * short sequences read like the wasm text format.
  */
 export class FunctionBuilder {
-  readonly code = new ByteWriter(4096);
+  /**
+   * The function's code. Pass a writer to reuse its buffer (it is reset):
+   * translation builds one function at a time, and a fresh 4 KiB buffer per
+   * region showed in the Linux boot profile.
+   */
+  readonly code: ByteWriter;
   private readonly localTypes: ValType[] = [];
   private readonly freeLocals = new Map<ValType, number[]>();
 
-  constructor(readonly paramCount: number) {}
+  constructor(readonly paramCount: number, code?: ByteWriter) {
+    if (code) code.length = 0;
+    this.code = code ?? new ByteWriter();
+  }
 
   /** Allocates a fresh local (or reuses a released one) of the given type. */
   local(type: ValType): number {
@@ -296,6 +304,7 @@ export class FunctionBuilder {
   else(): this { this.code.byte(Op.else); return this; }
   try(type: number = BLOCK_VOID): this { this.code.byte(Op.try); this.code.byte(type); return this; }
   catchAll(): this { this.code.byte(Op.catch_all); return this; }
+  catch(tag: number): this { this.code.byte(Op.catch); this.code.u32(tag); return this; }
   throw(tag: number): this { this.code.byte(Op.throw); this.code.u32(tag); return this; }
   end(): this { this.code.byte(Op.end); return this; }
   br(depth: number): this { this.code.byte(Op.br); this.code.u32(depth); return this; }
@@ -308,7 +317,7 @@ export class FunctionBuilder {
 
   /** Serialises locals + code into a function body (without the size prefix). */
   body(): ByteWriter {
-    const w = new ByteWriter();
+    const w = new ByteWriter(this.code.length + 16 + 2 * this.localTypes.length);
     // run-length encode consecutive locals of one type
     const groups: Array<[number, ValType]> = [];
     for (const t of this.localTypes) {
@@ -339,7 +348,13 @@ export class ModuleBuilder {
   private readonly funcs: Array<{ typeIndex: number; body: ByteWriter }> = [];
   private readonly tags: number[] = [];
 
-  constructor(private readonly options: { sharedMemory?: boolean; importTable?: boolean; memoryPages?: number; maxMemoryPages?: number } = {}) {}
+  /**
+   * `importTag`: the module imports an exception tag ("env"."tag") of that
+   * type, as tag index 0; tags it defines (addTag) follow and are exported as "t<i>".
+   */
+  constructor(private readonly options: { sharedMemory?: boolean; importTable?: boolean; importTag?: FuncType; memoryPages?: number; maxMemoryPages?: number } = {}) {
+    if (options.importTag) this.typeIndex(options.importTag); // before the type section is written
+  }
 
   typeIndex(type: FuncType): number {
     // by identity first: translations ask for the same few signature objects thousands of times
@@ -368,7 +383,7 @@ export class ModuleBuilder {
   /** Defines an exception tag whose payload is `type`'s parameters; returns its tag index. */
   addTag(type: FuncType): number {
     this.tags.push(this.typeIndex(type));
-    return this.tags.length - 1;
+    return this.tags.length - 1 + (this.options.importTag ? 1 : 0);
   }
 
   /** Adds a defined function; returns its function index. */
@@ -378,7 +393,7 @@ export class ModuleBuilder {
   }
 
   encode(): Uint8Array<ArrayBuffer> {
-    const out = new ByteWriter();
+    const out = new ByteWriter(this.funcs.reduce((n, f) => n + f.body.length + 16, 1024));
     out.raw([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
     const typeSec = new ByteWriter();
@@ -391,7 +406,8 @@ export class ModuleBuilder {
     out.section(1, typeSec);
 
     const importSec = new ByteWriter();
-    const extra = 1 + (this.options.importTable ? 1 : 0);
+    const importTagType = this.options.importTag ? this.typeIndex(this.options.importTag) : -1;
+    const extra = 1 + (this.options.importTable ? 1 : 0) + (importTagType >= 0 ? 1 : 0);
     importSec.u32(this.imports.length + extra);
     importSec.string('env'); importSec.string('memory'); importSec.byte(0x02);
     const initial = this.options.memoryPages ?? 1;
@@ -401,6 +417,10 @@ export class ModuleBuilder {
     if (this.options.importTable) {
       importSec.string('env'); importSec.string('table'); importSec.byte(0x01);
       importSec.byte(0x70); importSec.byte(0x00); importSec.u32(1);
+    }
+    if (importTagType >= 0) {
+      importSec.string('env'); importSec.string('tag'); importSec.byte(0x04);
+      importSec.byte(0x00); importSec.u32(importTagType);
     }
     for (const imp of this.imports) {
       importSec.string(imp.module); importSec.string(imp.name); importSec.byte(0x00);
@@ -421,13 +441,16 @@ export class ModuleBuilder {
     }
 
     const exportSec = new ByteWriter();
-    exportSec.u32(this.funcs.length);
+    exportSec.u32(this.funcs.length + this.tags.length);
     this.funcs.forEach((_, i) => {
       exportSec.string('f' + i); exportSec.byte(0x00); exportSec.u32(this.imports.length + i);
     });
+    this.tags.forEach((_, i) => {
+      exportSec.string('t' + i); exportSec.byte(0x04); exportSec.u32((importTagType >= 0 ? 1 : 0) + i);
+    });
     out.section(7, exportSec);
 
-    const codeSec = new ByteWriter();
+    const codeSec = new ByteWriter(this.funcs.reduce((n, f) => n + f.body.length + 5, 8));
     codeSec.u32(this.funcs.length);
     for (const f of this.funcs) { codeSec.u32(f.body.length); codeSec.raw(f.body.bytes.subarray(0, f.body.length)); }
     out.section(10, codeSec);
