@@ -1022,7 +1022,15 @@ export class Cpu {
       }
       this.clearExitRequest();
       this.checkInterrupts();
-      const r = this.code.dispatch(this.base);
+      let r: number;
+      try {
+        r = this.code.dispatch(this.base);
+      } catch (err) {
+        // a translation that V8 rejects when it first runs (lazy validation, see cli.ts)
+        if (!(err instanceof WebAssembly.CompileError)) throw err;
+        this.pendingExit = { kind: 'internal', message: `translated code at 0x${this.pc.toString(16)} did not compile: ${err.message}` };
+        continue;
+      }
       if (r === 3 /* jump cache miss */) {
         this.code.fillJumpCache(this);
         continue;
