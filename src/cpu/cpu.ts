@@ -6,7 +6,7 @@
 
 import {
   S, vcpuBase, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE, PAGE_BITS, PAGE_SIZE,
-  JC_OFFSET, JC_ENTRIES, JC_ENTRY_SIZE, TbFlags, MmuIdx, jumpCacheIndex,
+  JC_OFFSET, JC_ENTRIES, JC_ENTRY_SIZE, TbFlags, MmuIdx, jumpCacheIndex, jumpCachePageKey,
 } from './state';
 import { ESR_IL, Exception, ExceptionKind, FaultStatus, vectorOffset } from './exceptions';
 import { MemInfo } from './helpers';
@@ -58,6 +58,7 @@ const flatMmu: Mmu = {
     if (vaHi >>> (PA_BITS - 32) !== 0) { fault.status = FaultStatus.ADDR_SIZE; return false; }
     out.pa = vaHi * 0x100000000 + vaLo;
     out.prot = Prot.READ | Prot.WRITE | Prot.EXEC;
+    out.global = true;
     return true;
   },
 };
@@ -151,6 +152,15 @@ export class Cpu {
    */
   private readonly fetchVpn = new Float64Array(TLB_MMU_IDX_COUNT * TLB_ENTRIES).fill(-1);
   private readonly fetchPpn = new Float64Array(TLB_MMU_IDX_COUNT * TLB_ENTRIES);
+  private readonly fetchGlobal = new Uint8Array(TLB_MMU_IDX_COUNT * TLB_ENTRIES);
+  /**
+   * Set by translateFetch: the translation of that PC stays valid when EL1&0
+   * switches address space (EL2 code, stage 1 off, or a global mapping of
+   * the TTBR1 half), so its jump-cache entry may stay (switchAddressSpace).
+   */
+  lastFetchSurvivesSwitch = false;
+  /** Per jump-cache entry: lastFetchSurvivesSwitch when it was filled. */
+  readonly jumpCacheSurvivesSwitch = new Uint8Array(JC_ENTRIES);
 
   constructor(config: CpuConfig) {
     this.index = config.index;
@@ -479,17 +489,49 @@ export class Cpu {
     this.flushJumpCache();
   }
 
+  /**
+   * EL1&0 switched address space (TTBR0_EL1 or the ASID changed, Linux's
+   * context switch): translations that depend on TTBR0 or on the ASID go,
+   * those of EL2, of global TTBR1 mappings and with stage 1 off stay. Before,
+   * each of the ~200 switches of a boot dropped the whole jump cache and the
+   * kernel refilled it through ~1,000 dispatcher misses.
+   */
+  switchAddressSpace(): void {
+    for (const m of [MmuIdx.EL0, MmuIdx.EL1, MmuIdx.EL0_EL2]) {
+      const start = (this.base + S.TLB + m * TLB_BYTES) >> 2;
+      this.u32.fill(0xffffffff, start, start + TLB_BYTES / 4);
+      this.tlbPhysPage.fill(-1, m * TLB_ENTRIES, (m + 1) * TLB_ENTRIES);
+      this.fetchVpn.fill(-1, m * TLB_ENTRIES, (m + 1) * TLB_ENTRIES);
+    }
+    const jc = (this.base + JC_OFFSET) >> 2;
+    for (let i = 0; i < JC_ENTRIES; i++) {
+      if (this.jumpCacheSurvivesSwitch[i]) continue;
+      const e = jc + i * (JC_ENTRY_SIZE >> 2);
+      this.u32[e] = 0xffffffff; this.u32[e + 1] = 0xffffffff;
+    }
+  }
+
   /** Drops every jump-cache entry (the VA->translation mapping may have changed). */
   flushJumpCache(): void {
     const start = (this.base + JC_OFFSET) >> 2;
     this.u32.fill(0xffffffff, start, start + (JC_ENTRIES * JC_ENTRY_SIZE) / 4);
+    this.jumpCachePages.clear();
   }
+
+  /**
+   * Virtual pages (VA[55:12], top byte ignored) that may have jump-cache
+   * entries: a TLBI by VA of a page without any (most are data pages) skips
+   * the scan of its 1,024 possible slots.
+   */
+  readonly jumpCachePages = new Set<number>();
+
 
   /**
    * Drops the jump-cache entries for PCs in one virtual page (VA[55:32] given
    * as vaHi24, so top-byte aliases go too): the page's mapping changed.
    */
   flushJumpCachePage(vaLo: number, vaHi24: number): void {
+    if (!this.jumpCachePages.delete(jumpCachePageKey(vaLo, vaHi24))) return;
     const pageLo = (vaLo & ~(PAGE_SIZE - 1)) >>> 0;
     const first = jumpCacheIndex(pageLo);
     const jc = (this.base + JC_OFFSET) >> 2;
@@ -841,6 +883,7 @@ export class Cpu {
     const cached = this.mmuIdx * TLB_ENTRIES + (vpn % TLB_ENTRIES);
     if (this.fetchVpn[cached] === vpn) {
       this.xlat.pa = this.fetchPpn[cached] * PAGE_SIZE + (pcLo & (PAGE_SIZE - 1));
+      this.xlat.global = this.fetchGlobal[cached] === 1;
     } else if (!this.mmu.translate(this, pcLo, pcHi, Access.Exec, this.el, this.xlat, this.fault)) {
       const f = this.fault;
       const target = f.stage2 ? 2 : this.syncTargetEl();
@@ -851,7 +894,9 @@ export class Cpu {
     } else {
       this.fetchVpn[cached] = vpn;
       this.fetchPpn[cached] = Math.floor(this.xlat.pa / PAGE_SIZE);
+      this.fetchGlobal[cached] = this.xlat.global ? 1 : 0;
     }
+    this.lastFetchSurvivesSwitch = this.el === 2 || (this.xlat.global && ((pcHi >>> 23) & 1) === 1);
     const pa = this.xlat.pa;
     if (this.bus.ramOffset(pa) < 0) {
       const target = this.syncTargetEl();

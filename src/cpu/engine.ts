@@ -7,7 +7,7 @@
 
 import { ByteWriter, FunctionBuilder, ModuleBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emitter';
 import { HELPER_TYPES, PC_WORD_SHIFT, SLOW_PATH_TYPES, type HelperImpls, type HelperName } from './helpers';
-import { jumpCacheIndex, JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
+import { jumpCacheIndex, jumpCachePageKey, JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
 import { HELPER_SLOT, Translator } from './translator';
 import { ACCESS_FUNCTIONS, addAccessFunction } from './access-functions';
 import type { Decoder } from './decode';
@@ -18,7 +18,7 @@ const MAX_BLOCK_INSNS = 128;
 /** Blocks one region function may hold: more chains more, but compiles more cold code (16 was best on the Linux boot, 8 and 32 close). */
 const MAX_REGION_BLOCKS = 16;
 /** Regions one wasm module may hold: the one needed now plus likely next ones (see CodeCache.translate). */
-const MAX_MODULE_REGIONS = Number(process.env.ARMVIRT_BATCH ?? 8);
+const MAX_MODULE_REGIONS = Number(process.env.ARMVIRT_BATCH ?? 16);
 /** Block instances per helper table (see buildHelperTable). */
 const HELPER_TABLE_USERS = 1024;
 
@@ -197,6 +197,8 @@ export class CodeCache implements CodeCacheHooks {
     if (!block) block = this.translate(cpu, pc, pa, flags);
     if (!block) return;
     const e = (cpu.base + JC_OFFSET + jcIndex(pcLo) * JC_ENTRY_SIZE) >> 2;
+    cpu.jumpCachePages.add(jumpCachePageKey(pcLo, pcHi));
+    cpu.jumpCacheSurvivesSwitch[jcIndex(pcLo)] = cpu.lastFetchSurvivesSwitch ? 1 : 0;
     cpu.u32[e] = pcLo;
     cpu.u32[e + 1] = pcHi;
     cpu.u32[e + 2] = block.slot;

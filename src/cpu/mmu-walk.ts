@@ -114,6 +114,8 @@ class StageResult {
   attr = 0xff;
   /** Shareability field. */
   sh = 0;
+  /** nG = 0 in the final descriptor (stage 1). */
+  global = true;
 }
 
 /**
@@ -160,6 +162,7 @@ export class TableWalker implements Mmu {
       // the soft-TLB (no alignment faults) so MMU-off code runs at full speed; AT still reports Device.
       s1.attr = el < 2 && (hcr & HCR.DC) ? 0xff : access === Access.Exec ? 0xff : 0x00;
       s1.sh = 2;
+      s1.global = true;
     }
     let pa = s1.addr, prot = s1.prot, sizeBits = s1.sizeBits;
     if (stage2 && outputStage2) {
@@ -175,6 +178,7 @@ export class TableWalker implements Mmu {
     if (cpu.sysregLo(el === 2 ? SCTLR_EL2 : SCTLR_EL1) & SCTLR_A) prot |= Prot.DEVICE;
     out.pa = pa;
     out.prot = prot;
+    out.global = s1.global;
     this.lastAttr = s1.attr;
     this.lastSh = s1.sh;
     if (sizeBits > 12) this.noteBlock(vaLo, vaHi, sizeBits);
@@ -297,6 +301,7 @@ export class TableWalker implements Mmu {
     s1.sizeBits = shift;
     s1.attr = attr;
     s1.sh = (attr & 0xf0) === 0 ? 2 : (lo >>> 8) & 3; // Device memory is reported Outer Shareable
+    s1.global = el2 || (lo & (1 << 11)) === 0; // the EL2 regime has no ASIDs
     return true;
   }
 

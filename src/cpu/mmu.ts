@@ -20,6 +20,8 @@ export class Translation {
   pa = 0;
   /** Prot bits valid for the whole page at the privilege of the access. */
   prot = 0;
+  /** The mapping is global (stage 1 off, or nG = 0): an ASID or TTBR0 switch leaves it valid. */
+  global = true;
 }
 
 /** Fault description filled when translation fails; the CPU turns it into an exception. */

@@ -83,6 +83,11 @@ export function jumpCacheIndex(pcLo: number): number {
   return ((pcLo >>> 2) ^ (pcLo >>> 18)) & (JC_ENTRIES - 1);
 }
 
+/** A virtual page as a number, VA[55:12] (the top byte is ignored, as TLBI by VA does). */
+export function jumpCachePageKey(vaLo: number, vaHi: number): number {
+  return (vaHi & 0xffffff) * 2 ** (32 - PAGE_BITS) + (vaLo >>> PAGE_BITS);
+}
+
 if (VCPU_AREA_END > VCPU_STRIDE) throw new Error('vCPU area overflows its stride');
 if (VCPU_AREA_BASE + MAX_VCPUS * VCPU_STRIDE > GUEST_RAM_WASM_BASE) throw new Error('vCPU areas overlap guest RAM');
 

@@ -81,6 +81,17 @@ function tlbiAll(broadcast: boolean): SysOp {
   return cpu => { for (const c of targets(cpu, broadcast)) flushAll(c); return 0; };
 }
 
+/**
+ * TLBI ASIDE1(IS): only non-global entries of one ASID go, so global kernel
+ * mappings keep their soft-TLB-independent state (Cpu.switchAddressSpace
+ * drops every EL1&0 soft-TLB entry and every jump-cache entry that is not a
+ * global TTBR1 or EL2 translation: more than the ASID's, which is allowed).
+ * Linux issues one per process exit or exec.
+ */
+function tlbiAsid(broadcast: boolean): SysOp {
+  return cpu => { for (const c of targets(cpu, broadcast)) c.switchAddressSpace(); return 0; };
+}
+
 function tlbiVa(broadcast: boolean): SysOp {
   return (cpu, rt) => {
     const lo = cpu.xLo(rt), hi = cpu.xHi(rt);
@@ -176,13 +187,13 @@ const OPS: Array<{ name: string; enc: [number, number, number, number]; minEl: n
   // TLBI, EL1&0 regime (op1 = 0): CRm 3 = Inner Shareable, 7 = local
   { name: 'TLBI VMALLE1IS', enc: [0, 8, 3, 0], minEl: 1, op: tlbiAll(true) },
   { name: 'TLBI VAE1IS', enc: [0, 8, 3, 1], minEl: 1, op: tlbiVa(true) },
-  { name: 'TLBI ASIDE1IS', enc: [0, 8, 3, 2], minEl: 1, op: tlbiAll(true) },
+  { name: 'TLBI ASIDE1IS', enc: [0, 8, 3, 2], minEl: 1, op: tlbiAsid(true) },
   { name: 'TLBI VAAE1IS', enc: [0, 8, 3, 3], minEl: 1, op: tlbiVa(true) },
   { name: 'TLBI VALE1IS', enc: [0, 8, 3, 5], minEl: 1, op: tlbiVa(true) },
   { name: 'TLBI VAALE1IS', enc: [0, 8, 3, 7], minEl: 1, op: tlbiVa(true) },
   { name: 'TLBI VMALLE1', enc: [0, 8, 7, 0], minEl: 1, op: tlbiAll(false) },
   { name: 'TLBI VAE1', enc: [0, 8, 7, 1], minEl: 1, op: tlbiVa(false) },
-  { name: 'TLBI ASIDE1', enc: [0, 8, 7, 2], minEl: 1, op: tlbiAll(false) },
+  { name: 'TLBI ASIDE1', enc: [0, 8, 7, 2], minEl: 1, op: tlbiAsid(false) },
   { name: 'TLBI VAAE1', enc: [0, 8, 7, 3], minEl: 1, op: tlbiVa(false) },
   { name: 'TLBI VALE1', enc: [0, 8, 7, 5], minEl: 1, op: tlbiVa(false) },
   { name: 'TLBI VAALE1', enc: [0, 8, 7, 7], minEl: 1, op: tlbiVa(false) },

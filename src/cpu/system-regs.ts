@@ -12,6 +12,8 @@ import { installMmu } from './mmu-walk';
 const MASK64 = 0xffffffffffffffffn;
 
 const SCTLR_EL1 = slotOf('SCTLR_EL1');
+const TTBR0_EL1 = slotOf('TTBR0_EL1');
+const TTBR1_EL1 = slotOf('TTBR1_EL1');
 const VPIDR_EL2 = slotOf('VPIDR_EL2');
 const VMPIDR_EL2 = slotOf('VMPIDR_EL2');
 const CPTR_EL2 = slotOf('CPTR_EL2');
@@ -177,7 +179,17 @@ const HOOKS: Record<string, SysregHook> = {
   // Translation control: any change drops the soft-TLB and the jump cache (simplest correct choice: the
   // soft-TLB is not tagged with ASID/VMID, so a TTBR or ASID switch flushes everything).
   sctlr: { write: (c, e, v) => { if (storeMasked(c, e, v)) c.flushTlb(); } },
-  ttbr: { write: (c, e, v) => { if (storeMasked(c, e, v)) c.flushTlb(); } },
+  ttbr: {
+    write: (c, e, v) => {
+      const before = c.sysreg(e.slot);
+      if (!storeMasked(c, e, v)) return;
+      // A change of TTBR0_EL1, or of TTBR1_EL1's ASID field alone, is an address-space switch
+      // (Cpu.switchAddressSpace); anything else (TTBR1 table, TCR, MAIR, EL2 regime) drops everything.
+      const after = c.sysreg(e.slot);
+      if (e.slot === TTBR0_EL1 || (e.slot === TTBR1_EL1 && ((before ^ after) & 0x0000_ffff_ffff_ffffn) === 0n)) c.switchAddressSpace();
+      else c.flushTlb();
+    },
+  },
   hcr: {
     write: (c, e, v) => {
       const before = c.hcrLo();
