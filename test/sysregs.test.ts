@@ -116,3 +116,22 @@ test('ISR_EL1 shows the physical IRQ line at EL1 without routing', () => {
   const r = run('mrs x1, isr_el1', false, vcpu => { vcpu.cpu.irqLine = true; });
   assert.equal(x(r, 1), 0x80n);
 });
+
+test('SP_EL0, TPIDR_EL1 and TPIDR_EL0 (translated as plain loads and stores) keep what MSR wrote, seen by MRS and by the VMM', () => {
+  const r = run(`
+    movz x1, #0x1234
+    movz x2, #0x5678
+    movz x3, #0x9abc
+    msr sp_el0, x1
+    msr tpidr_el1, x2
+    msr tpidr_el0, x3
+    mrs x4, sp_el0
+    mrs x5, tpidr_el1
+    mrs x6, tpidr_el0
+    mrs x7, tpidrro_el0
+    brk #0
+  `, false, vcpu => vcpu.cpu.setReg('TPIDRRO_EL0', 0x42n));
+  assert.deepEqual([4, 5, 6, 7].map(n => r.vcpu.getReg(n)), [0x1234n, 0x5678n, 0x9abcn, 0x42n]);
+  assert.equal(r.vcpu.cpu.reg('SP_EL0'), 0x1234n);
+  assert.equal(r.vcpu.cpu.reg('TPIDR_EL1'), 0x5678n);
+});
