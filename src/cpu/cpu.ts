@@ -144,6 +144,8 @@ export class Cpu {
   private readonly mmioOut = new Uint32Array(2);
   /** Physical page of each soft-TLB entry, for invalidation when a page becomes code. */
   private readonly tlbPhysPage = new Float64Array(TLB_MMU_IDX_COUNT * TLB_ENTRIES).fill(-1);
+  /** Per soft-TLB entry: a global TTBR1 mapping, which an address-space switch leaves valid. */
+  private readonly tlbSurvivesSwitch = new Uint8Array(TLB_MMU_IDX_COUNT * TLB_ENTRIES);
   /**
    * Instruction-fetch translations, a soft-TLB of their own (per MMU index,
    * VA page number -> physical page), dropped with the data soft-TLB. Every
@@ -498,9 +500,12 @@ export class Cpu {
    */
   switchAddressSpace(): void {
     for (const m of [MmuIdx.EL0, MmuIdx.EL1, MmuIdx.EL0_EL2]) {
-      const start = (this.base + S.TLB + m * TLB_BYTES) >> 2;
-      this.u32.fill(0xffffffff, start, start + TLB_BYTES / 4);
-      this.tlbPhysPage.fill(-1, m * TLB_ENTRIES, (m + 1) * TLB_ENTRIES);
+      for (let i = m * TLB_ENTRIES; i < (m + 1) * TLB_ENTRIES; i++) {
+        if (this.tlbSurvivesSwitch[i]) continue;
+        const e = (this.base + S.TLB + i * TLB_ENTRY_SIZE) >> 2;
+        this.u32[e] = this.u32[e + 1] = this.u32[e + 2] = this.u32[e + 3] = 0xffffffff;
+        this.tlbPhysPage[i] = -1;
+      }
       this.fetchVpn.fill(-1, m * TLB_ENTRIES, (m + 1) * TLB_ENTRIES);
     }
     const jc = (this.base + JC_OFFSET) >> 2;
@@ -579,6 +584,7 @@ export class Cpu {
     this.u32[e + 4] = (wasm - tagLo) >>> 0;
     this.u32[e + 5] = 0;
     this.tlbPhysPage[mmuIdx * TLB_ENTRIES + index] = ppn;
+    this.tlbSurvivesSwitch[mmuIdx * TLB_ENTRIES + index] = this.xlat.global && ((vaHi >>> 23) & 1) === 1 ? 1 : 0;
   }
 
   // ---- translation and access slow paths ---------------------------------------------
