@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runAsm, runCode, CODE_BASE } from './support/machine';
 import { assemble } from './support/asm';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 
 test('region chaining: forward and backward branches inside one page', () => {
   // nested loops with forward skips: 64 outer x 8 inner iterations
@@ -140,4 +142,12 @@ test('an error inside a load/store helper reaches the caller (the dispatcher cat
     },
   });
   assert.throws(failing, /helper bug/);
+});
+
+test('the inline soft-TLB form of loads and stores (ARMVIRT_INLINE_TLB=1) passes the load/store tests', () => {
+  const r = spawnSync(process.execPath, ['--test', join(__dirname, 'load-store.test.js')], {
+    env: { ...process.env, ARMVIRT_INLINE_TLB: '1', NODE_TEST_CONTEXT: undefined }, encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stdout.slice(-3000));
+  assert.match(r.stdout, /# fail 0/);
 });

@@ -18,7 +18,7 @@ const MAX_BLOCK_INSNS = 128;
 /** Blocks one region function may hold: more chains more, but compiles more cold code (16 was best on the Linux boot, 8 and 32 close). */
 const MAX_REGION_BLOCKS = 16;
 /** Regions one wasm module may hold: the one needed now plus likely next ones (see CodeCache.translate). */
-const MAX_MODULE_REGIONS = Number(process.env.ARMVIRT_BATCH ?? 16);
+const MAX_MODULE_REGIONS = 16;
 /** Block instances per helper table (see buildHelperTable). */
 const HELPER_TABLE_USERS = 1024;
 
