@@ -72,26 +72,45 @@ export function addAccessFunction(mb: ModuleBuilder, fn: AccessFunction, helper:
     f.get(va32).get(entry).mem(Op.i32_load, S.TLB + TLBE.ADDEND, 2).op(Op.i32_add);
     if (vector) f.simdMem(OpSIMD.v128_load, 0, 0); else f.mem(loadOpcode(fn.sizeLog2, fn.signed), 0, 0);
     f.else();
-    callHelper(f, helper, failed);
-    f.get(cpu);
-    if (vector) f.simdMem(OpSIMD.v128_load, S.SCRATCH, 0); else f.mem(Op.i64_load, S.SCRATCH, 3);
+    emitSlowPath(f, true, vector, info, helper, failed);
     f.end();
   } else {
     f.if();
     f.get(va32).get(entry).mem(Op.i32_load, S.TLB + TLBE.ADDEND, 2).op(Op.i32_add).get(value);
     if (vector) f.simdMem(OpSIMD.v128_store, 0, 0); else f.mem(storeOpcode(fn.sizeLog2), 0, 0);
     f.else();
-    f.get(cpu).get(value);
-    if (vector) f.simdMem(OpSIMD.v128_store, S.SCRATCH, 0); else f.mem(Op.i64_store, S.SCRATCH, 3);
-    callHelper(f, helper, failed);
+    emitSlowPath(f, false, vector, info, helper, failed);
     f.end();
   }
   return mb.addFunction(fn.type, f);
+}
 
-  function callHelper(fb: FunctionBuilder, index: number, tag: number): void {
-    fb.get(cpu).get(va).op(Op.i32_wrap_i64).get(va).i64(32n).op(Op.i64_shr_u).op(Op.i32_wrap_i64).get(info)
-      .call(index).if().throw(tag).end();
+/**
+ * The slow path of an access inside a function with parameters (cpu, va,
+ * [value,] info): a store's value goes to SCRATCH, the `load`/`store`
+ * helper (function index `helper`) runs and the function throws `failed`
+ * when it returns non-zero; a load then pushes the value from SCRATCH.
+ */
+function emitSlowPath(f: FunctionBuilder, isLoad: boolean, vector: boolean, info: number, helper: number, failed: number): void {
+  const cpu = 0, va = 1, value = 2;
+  if (!isLoad) {
+    f.get(cpu).get(value);
+    if (vector) f.simdMem(OpSIMD.v128_store, S.SCRATCH, 0); else f.mem(Op.i64_store, S.SCRATCH, 3);
   }
+  f.get(cpu).get(va).op(Op.i32_wrap_i64).get(va).i64(32n).op(Op.i64_shr_u).op(Op.i32_wrap_i64).get(info)
+    .call(helper).if().throw(failed).end();
+  if (isLoad) {
+    f.get(cpu);
+    if (vector) f.simdMem(OpSIMD.v128_load, S.SCRATCH, 0); else f.mem(Op.i64_load, S.SCRATCH, 3);
+  }
+}
+
+/** Adds a slow path alone (helpers.ts SLOW_PATH_TYPES, for the inline soft-TLB form); returns its function index. */
+export function addSlowPathFunction(mb: ModuleBuilder, type: FuncType, isLoad: boolean, helper: number, failed: number): number {
+  const f = new FunctionBuilder(type.params.length);
+  const vector = (isLoad ? type.results[0] : type.params[2]) === V128;
+  emitSlowPath(f, isLoad, vector, type.params.length - 1, helper, failed);
+  return mb.addFunction(type, f);
 }
 
 export function loadOpcode(sizeLog2: number, signed: boolean): number {

@@ -5,11 +5,11 @@
 // call_indirect, so control stays inside WebAssembly until a miss, an exit
 // request or the end of the time slice.
 
-import { ByteWriter, FunctionBuilder, ModuleBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emitter';
+import { ByteWriter, FunctionBuilder, ModuleBuilder, Op, ValType, type FuncType } from './wasm/emitter';
 import { HELPER_TYPES, PC_WORD_SHIFT, SLOW_PATH_TYPES, type HelperImpls, type HelperName } from './helpers';
 import { jumpCacheIndex, jumpCachePageKey, JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
 import { HELPER_SLOT, Translator } from './translator';
-import { ACCESS_FUNCTIONS, addAccessFunction } from './access-functions';
+import { ACCESS_FUNCTIONS, addAccessFunction, addSlowPathFunction } from './access-functions';
 import type { Decoder } from './decode';
 import type { Cpu, CodeCacheHooks } from './cpu';
 
@@ -106,29 +106,13 @@ export class CodeCache implements CodeCacheHooks {
     // The load/store slow paths (helpers.ts SLOW_PATH_TYPES): the status check lives here, once,
     // as a throw that the dispatcher catches, instead of at every access in translated code.
     const accessFailed = mb.addTag({ params: [], results: [] });
-    const slowPath = (name: keyof typeof SLOW_PATH_TYPES, helper: 'load' | 'store', valueType: ValType | undefined) => {
-      const type = SLOW_PATH_TYPES[name];
-      const f = new FunctionBuilder(type.params.length);
-      const [cpu, va] = [0, 1];
-      const info = type.params.length - 1;
-      const scratchOp = valueType === ValType.V128 ? 'v128' : 'i64';
-      if (helper === 'store') { // value (param 2) -> SCRATCH
-        f.get(cpu).get(2);
-        if (scratchOp === 'v128') f.simdMem(OpSIMD.v128_store, S.SCRATCH, 0); else f.mem(Op.i64_store, S.SCRATCH, 3);
-      }
-      f.get(cpu).get(va).op(Op.i32_wrap_i64).get(va).i64(32n).op(Op.i64_shr_u).op(Op.i32_wrap_i64).get(info)
-        .call(names.indexOf(helper)).if().throw(accessFailed).end();
-      if (helper === 'load') {
-        f.get(cpu);
-        if (scratchOp === 'v128') f.simdMem(OpSIMD.v128_load, S.SCRATCH, 0); else f.mem(Op.i64_load, S.SCRATCH, 3);
-      }
-      return mb.addFunction(type, f) - names.length;
-    };
+    const slowPath = (name: keyof typeof SLOW_PATH_TYPES, isLoad: boolean) =>
+      addSlowPathFunction(mb, SLOW_PATH_TYPES[name], isLoad, names.indexOf(isLoad ? 'load' : 'store'), accessFailed) - names.length;
     const slowPaths = {
-      loadSlow: slowPath('loadSlow', 'load', ValType.I64),
-      loadSlowVector: slowPath('loadSlowVector', 'load', ValType.V128),
-      storeSlow: slowPath('storeSlow', 'store', ValType.I64),
-      storeSlowVector: slowPath('storeSlowVector', 'store', ValType.V128),
+      loadSlow: slowPath('loadSlow', true),
+      loadSlowVector: slowPath('loadSlowVector', true),
+      storeSlow: slowPath('storeSlow', false),
+      storeSlowVector: slowPath('storeSlowVector', false),
     };
     const accessFunctions = ACCESS_FUNCTIONS.map(fn =>
       addAccessFunction(mb, fn, names.indexOf(fn.isLoad ? 'load' : 'store'), accessFailed) - names.length);
