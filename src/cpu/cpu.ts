@@ -5,7 +5,7 @@
 // path (PSTATE fields other than NZCV, pending interrupts) lives here.
 
 import {
-  S, vcpuBase, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE, PAGE_BITS, PAGE_SIZE,
+  S, vcpuBase, POW2, PAGES_PER_4G, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE, PAGE_BITS, PAGE_SIZE,
   JC_OFFSET, JC_ENTRIES, JC_ENTRY_SIZE, TbFlags, MmuIdx, jumpCacheIndex, jumpCachePageKey,
 } from './state';
 import { ESR_IL, Exception, ExceptionKind, FaultStatus, vectorOffset } from './exceptions';
@@ -551,10 +551,10 @@ export class Cpu {
   /** Drops the cached fetch translations of one VA page, whatever its top byte (see flushJumpCachePage). */
   flushFetchPage(pageLo: number, vaHi24: number): void {
     const index = ((pageLo >>> PAGE_BITS) | (vaHi24 << (32 - PAGE_BITS))) & (TLB_ENTRIES - 1);
-    const vpnLow = Math.floor(vaHi24 * 2 ** (32 - PAGE_BITS)) + (pageLo >>> PAGE_BITS);
+    const vpnLow = Math.floor(vaHi24 * PAGES_PER_4G) + (pageLo >>> PAGE_BITS);
     for (let m = 0; m < TLB_MMU_IDX_COUNT; m++) {
       const vpn = this.fetchVpn[m * TLB_ENTRIES + index];
-      if (vpn >= 0 && vpn % 2 ** (56 - PAGE_BITS) === vpnLow) this.fetchVpn[m * TLB_ENTRIES + index] = -1;
+      if (vpn >= 0 && vpn % POW2[56 - PAGE_BITS] === vpnLow) this.fetchVpn[m * TLB_ENTRIES + index] = -1;
     }
   }
 
@@ -585,6 +585,19 @@ export class Cpu {
     this.u32[e + 5] = 0;
     this.tlbPhysPage[mmuIdx * TLB_ENTRIES + index] = ppn;
     this.tlbSurvivesSwitch[mmuIdx * TLB_ENTRIES + index] = this.xlat.global && ((vaHi >>> 23) & 1) === 1 ? 1 : 0;
+  }
+
+  /**
+   * The physical address of a write at va when the soft-TLB holds a write
+   * entry for its page (RAM, writable at this privilege, not code), else -1:
+   * helpers that write memory themselves (STXR: every atomic in Linux) skip
+   * the table walk as translated stores do.
+   */
+  private softTlbWritePa(mmuIdx: number, vaLo: number, vaHi: number): number {
+    const index = ((vaLo >>> PAGE_BITS) | (vaHi << (32 - PAGE_BITS))) & (TLB_ENTRIES - 1);
+    const e = (this.base + S.TLB + mmuIdx * TLB_BYTES + index * TLB_ENTRY_SIZE + TLBE.WRITE) >> 2;
+    if (this.u32[e] !== ((vaLo & ~(PAGE_SIZE - 1)) >>> 0) || this.u32[e + 1] !== vaHi) return -1;
+    return this.tlbPhysPage[mmuIdx * TLB_ENTRIES + index] * PAGE_SIZE + (vaLo & (PAGE_SIZE - 1));
   }
 
   // ---- translation and access slow paths ---------------------------------------------
@@ -778,8 +791,12 @@ export class Cpu {
       this.u32[i + (S.EXCL_ADDR >> 2)] === vaLo && this.u32[i + (S.EXCL_ADDR >> 2) + 1] === vaHi &&
       this.u32[i + (S.EXCL_SIZE >> 2)] === size;
     // translate even when the monitor is not armed: a faulting STXR must fault (D1.12)
-    const pa = this.translateData(vaLo, vaHi, Access.Write, this.el, info);
-    if (pa < 0) return 1;
+    let pa = this.softTlbWritePa(this.mmuIdx, vaLo, vaHi);
+    if (pa < 0) {
+      pa = this.translateData(vaLo, vaHi, Access.Write, this.el, info);
+      if (pa < 0) return 1;
+      this.fillTlb(this.mmuIdx, vaLo, vaHi, pa, this.xlat.prot);
+    }
     this.clearExclusive();
     const ram = this.bus.ramOffset(pa);
     if (!armed || ram < 0) { this.u32[statusWord] = 1; return 0; }
@@ -867,7 +884,7 @@ export class Cpu {
   probeFetch(pc: bigint): number {
     const pcLo = Number(pc & 0xffffffffn), pcHi = Number(pc >> 32n);
     if (pcLo & 3) return -1;
-    const vpn = pcHi * 2 ** (32 - PAGE_BITS) + (pcLo >>> PAGE_BITS);
+    const vpn = pcHi * PAGES_PER_4G + (pcLo >>> PAGE_BITS);
     const cached = this.mmuIdx * TLB_ENTRIES + (vpn % TLB_ENTRIES);
     let pa: number;
     if (this.fetchVpn[cached] === vpn) pa = this.fetchPpn[cached] * PAGE_SIZE + (pcLo & (PAGE_SIZE - 1));
@@ -885,7 +902,7 @@ export class Cpu {
       this.syncException(Exception.PC_ALIGN, 0, false, far);
       return -1;
     }
-    const vpn = pcHi * 2 ** (32 - PAGE_BITS) + (pcLo >>> PAGE_BITS);
+    const vpn = pcHi * PAGES_PER_4G + (pcLo >>> PAGE_BITS);
     const cached = this.mmuIdx * TLB_ENTRIES + (vpn % TLB_ENTRIES);
     if (this.fetchVpn[cached] === vpn) {
       this.xlat.pa = this.fetchPpn[cached] * PAGE_SIZE + (pcLo & (PAGE_SIZE - 1));

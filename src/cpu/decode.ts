@@ -31,6 +31,8 @@ export interface CompiledEncoding extends Encoding {
   mask: number;
   value: number;
   fields: FieldSpec[];
+  /** extractFields for this row, specialised (see fieldExtractor). */
+  extract: (insn: number) => Fields;
 }
 
 export function compilePattern(enc: Encoding): CompiledEncoding {
@@ -56,17 +58,28 @@ export function compilePattern(enc: Encoding): CompiledEncoding {
     }
   }
   if (bit !== 0) throw new Error(`${enc.name}: pattern covers ${32 - bit} bits, not 32`);
-  return { ...enc, mask: mask >>> 0, value: value >>> 0, fields };
+  return { ...enc, mask: mask >>> 0, value: value >>> 0, fields, extract: fieldExtractor(fields) };
+}
+
+/**
+ * A function returning a row's fields as an object literal with a fixed
+ * shape, generated once per row: the translator decodes a million
+ * instructions per Linux boot, and filling a fresh object key by key made
+ * V8 use slow dictionary objects and megamorphic property accesses
+ * (extractFields was 20% of translation time).
+ */
+function fieldExtractor(fields: FieldSpec[]): (insn: number) => Fields {
+  const props = fields.map(spec => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(spec.name)) throw new Error(`bad field name ${spec.name}`);
+    const bits = spec.width === 32 ? 'insn | 0' : `(insn >>> ${spec.shift}) & ${(2 ** spec.width - 1) >>> 0}`;
+    const value = spec.signed && spec.width < 32 ? `((${bits}) << ${32 - spec.width}) >> ${32 - spec.width}` : bits;
+    return `${spec.name}: ${value}`;
+  });
+  return new Function('insn', `return { ${props.join(', ')} };`) as (insn: number) => Fields;
 }
 
 export function extractFields(enc: CompiledEncoding, insn: number): Fields {
-  const f: Fields = {};
-  for (const spec of enc.fields) {
-    let v = (insn >>> spec.shift) & (spec.width === 32 ? 0xffffffff : (1 << spec.width) - 1);
-    if (spec.signed && spec.width < 32) v = (v << (32 - spec.width)) >> (32 - spec.width);
-    f[spec.name] = v;
-  }
-  return f;
+  return enc.extract(insn);
 }
 
 /** Groups rows by instruction bits 28:25 (the A64 top-level op0) so lookup scans a short list. */
@@ -95,7 +108,7 @@ export class Decoder {
     const group = this.groups[(insn >>> 25) & 0xf];
     for (const enc of group) {
       if (((insn & enc.mask) >>> 0) !== enc.value) continue;
-      const fields = extractFields(enc, insn);
+      const fields = enc.extract(insn);
       if (enc.when && !enc.when(fields)) continue;
       return { enc, fields };
     }

@@ -266,22 +266,35 @@ export class CodeCache implements CodeCacheHooks {
     const el = (flags >> TbFlags.EL_SHIFT) & 3;
     const mmuIdx = (flags >> TbFlags.MMU_IDX_SHIFT) & 3;
     const t = new Translator({ el, mmuIdx, tbFlags: flags }, type => mb.typeIndex(type), this.codeBuffer);
-    const pageVa = pc & ~BigInt(PAGE_SIZE - 1);
+    t.setPage(pc & ~BigInt(PAGE_SIZE - 1));
     const pagePa = pa - (pa % PAGE_SIZE);
     const ramPage = cpu.bus.ramOffset(pagePa);
-    const order: bigint[] = [pc];
-    const indexByPc = new Map<bigint, number>([[pc, 0]]);
+    // the region's blocks by page offset; blockAtWord maps word index -> block index (-1 none) and is reset at the end
+    const order: number[] = [Number(pc & BigInt(PAGE_SIZE - 1))];
+    const blockAtWord = this.blockAtWord;
+    blockAtWord[order[0] >> 2] = 0;
     t.region = {
-      indexOf(target: bigint): number {
-        if ((target & ~BigInt(PAGE_SIZE - 1)) !== pageVa || (target & 3n) !== 0n) return -1;
-        const known = indexByPc.get(target);
-        if (known !== undefined) return known;
+      indexOf(offset: number): number {
+        if (offset & 3) return -1;
+        const known = blockAtWord[offset >> 2];
+        if (known >= 0) return known;
         if (order.length >= MAX_REGION_BLOCKS) return -1;
-        order.push(target);
-        indexByPc.set(target, order.length - 1);
+        order.push(offset);
+        blockAtWord[offset >> 2] = order.length - 1;
         return order.length - 1;
       },
     };
+    try {
+      return this.emitRegion(cpu, mb, t, order, ramPage);
+    } finally {
+      for (const offset of order) blockAtWord[offset >> 2] = -1;
+    }
+  }
+
+  /** Block index by instruction word of the page, during translateRegion (-1: none). */
+  private readonly blockAtWord = new Int16Array(PAGE_SIZE / 4).fill(-1);
+
+  private emitRegion(cpu: Cpu, mb: ModuleBuilder, t: Translator, order: number[], ramPage: number): { ranges: number[]; likelyEntries: bigint[] } | string {
     const f = t.fb;
     t.next = f.local(ValType.I32);
     f.i32(0).set(t.next);
@@ -289,22 +302,21 @@ export class CodeCache implements CodeCacheHooks {
     const ranges: number[] = [];
     try {
       for (let index = 0; index < order.length; index++) {
-        const start = order[index];
-        const offset = Number(start - pageVa);
+        const offset = order[index];
         f.get(t.next).i32(index).op(Op.i32_eq).if();
         t.begin();
         const maxInsns = Math.min(MAX_BLOCK_INSNS, (PAGE_SIZE - offset) / 4);
         let ended = false;
         for (let n = 0; n < maxInsns && !ended; n++) {
           const insn = cpu.u32[(ramPage + offset + n * 4) >> 2];
-          t.pc = start + BigInt(n * 4);
+          t.at(offset + n * 4);
           t.insn = insn;
           t.count++;
           if (this.traceInstructions) t.callHelper('trace', () => { t.fb.i32(Number(t.pc & 0xffffffffn) | 0).i32(Number(t.pc >> 32n) | 0); });
           const d = this.decoder.decode(insn);
           ended = d ? d.enc.translate(t, d.fields) === true : t.undefinedInstruction();
         }
-        if (!ended) t.jumpTo(t.pc + 4n);
+        if (!ended) t.jumpRelative(4);
         t.finish();
         ranges.push(offset >> 2, t.count);
         f.end();

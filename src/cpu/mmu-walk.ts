@@ -17,6 +17,7 @@ import type { Cpu, Mmu } from './cpu';
 import { Access, PA_BITS, Prot, type Translation, type TranslationFault } from './mmu';
 import { FaultStatus } from './exceptions';
 import { slotOf } from './sysregs';
+import { POW2 } from './state';
 
 const TWO32 = 0x1_0000_0000;
 
@@ -257,14 +258,14 @@ export class TableWalker implements Mmu {
         break;
       }
       const next = addressBits(lo, hi, granule);
-      if (next >= 2 ** oaBits) return this.fault(fault, FaultStatus.ADDR_SIZE, level);
+      if (next >= POW2[oaBits]) return this.fault(fault, FaultStatus.ADDR_SIZE, level);
       // hierarchical attributes: APTable 62:61, XNTable (UXNTable) 60, PXNTable 59
       apTable |= (hi >>> 29) & 3; xnTable |= (hi >>> 28) & 1; pxnTable |= (hi >>> 27) & 1;
       table = next;
       level++;
     }
     const oa = addressBits(lo, hi, shift);
-    if (oa >= 2 ** oaBits) return this.fault(fault, FaultStatus.ADDR_SIZE, level);
+    if (oa >= POW2[oaBits]) return this.fault(fault, FaultStatus.ADDR_SIZE, level);
     if ((lo & (1 << 10)) === 0) return this.fault(fault, FaultStatus.ACCESS_FLAG, level);
 
     // Permissions (D5.4): AP[2] read-only, AP[1] EL0 access; the table bits can only restrict.
@@ -317,7 +318,7 @@ export class TableWalker implements Mmu {
     const oaBits = outputBits((vtcr >>> 16) & 7);
     const stride = granule - 3;
     fault.ipa = ipa; fault.s1ptw = s1ptw;
-    if (ipa >= 2 ** inputSize) return this.s2Fault(fault, FaultStatus.TRANSLATION, 0);
+    if (ipa >= POW2[inputSize]) return this.s2Fault(fault, FaultStatus.TRANSLATION, 0);
     let startLevel: number;
     if (granule === 12) startLevel = sl0 === 0 ? 2 : sl0 === 1 ? 1 : sl0 === 2 ? 0 : -1;
     else startLevel = sl0 === 0 ? 3 : sl0 === 1 ? 2 : sl0 === 2 ? 1 : -1;
@@ -347,12 +348,12 @@ export class TableWalker implements Mmu {
         break;
       }
       const next = addressBits(lo, hi, granule);
-      if (next >= 2 ** oaBits) return this.s2Fault(fault, FaultStatus.ADDR_SIZE, level);
+      if (next >= POW2[oaBits]) return this.s2Fault(fault, FaultStatus.ADDR_SIZE, level);
       table = next; // stage-2 table descriptors carry no hierarchical attributes
       level++;
     }
     const oa = addressBits(lo, hi, shift);
-    if (oa >= 2 ** oaBits) return this.s2Fault(fault, FaultStatus.ADDR_SIZE, level);
+    if (oa >= POW2[oaBits]) return this.s2Fault(fault, FaultStatus.ADDR_SIZE, level);
     if ((lo & (1 << 10)) === 0) return this.s2Fault(fault, FaultStatus.ACCESS_FLAG, level);
     const s2ap = (lo >>> 6) & 3; // bit 6 read, bit 7 write
     const memAttr = (lo >>> 2) & 15;
@@ -360,7 +361,7 @@ export class TableWalker implements Mmu {
     if ((memAttr & 0xc) === 0) prot |= Prot.DEVICE;
     if (!this.permits(prot, access)) return this.s2Fault(fault, FaultStatus.PERMISSION, level);
     const s2 = this.s2;
-    s2.addr = oa + (ipa % (2 ** shift));
+    s2.addr = oa + (ipa % POW2[shift]);
     s2.prot = prot;
     s2.sizeBits = shift;
     s2.attr = (memAttr & 0xc) === 0 ? 0 : 0xff;
@@ -394,7 +395,7 @@ export class TableWalker implements Mmu {
 export function blockKey(vaLo: number, vaHi: number, bits: number): number {
   const h = vaHi & 0xffffff;
   if (bits >= 32) return h >>> (bits - 32);
-  return h * 2 ** (32 - bits) + (vaLo >>> bits);
+  return h * POW2[32 - bits] + (vaLo >>> bits);
 }
 
 /** Gives the CPU its table walker (idempotent). */

@@ -12,7 +12,7 @@
 import type { Cpu } from './cpu';
 import { Access, Prot, Translation, TranslationFault } from './mmu';
 import { Exception, FaultStatus } from './exceptions';
-import { S, PAGE_BITS, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE } from './state';
+import { S, PAGE_BITS, POW2, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE } from './state';
 import { sysregKey, slotOf } from './sysregs';
 import { TableWalker, installMmu } from './mmu-walk';
 import { HCR_EL2 } from './system-regs';
@@ -63,8 +63,8 @@ function flushVa(cpu: Cpu, xtLo: number, xtHi: number): void {
     return;
   } else {
     const base = vaHi24 * TWO32 + pageLo;
-    const start = base - (base % 2 ** blockBits);
-    for (let p = 0; p < 2 ** (blockBits - PAGE_BITS); p++) {
+    const start = base - (base % POW2[blockBits]);
+    for (let p = 0; p < POW2[blockBits - PAGE_BITS]; p++) {
       const va = start + p * 4096;
       flushPageAnyTag(cpu, va % TWO32, Math.floor(va / TWO32));
     }

@@ -5,7 +5,7 @@
 
 import { ByteWriter, FunctionBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emitter';
 import { HELPER_TYPES, type HelperName, MemInfo, PC_WORD_SHIFT, SLOW_PATH_TYPES, type SlowPathName } from './helpers';
-import { S, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE, PAGE_BITS } from './state';
+import { S, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE, PAGE_BITS, PAGE_SIZE } from './state';
 import { Exception } from './exceptions';
 import { ACCESS_FUNCTIONS, accessFunctionName, loadOpcode, MMU_INDEX_SHIFT, storeOpcode } from './access-functions';
 
@@ -25,8 +25,11 @@ export class Translator {
   readonly fb: FunctionBuilder;
   /** Local holding the vCPU base address (the function's parameter). */
   readonly cpu = 0;
-  /** Address of the instruction being translated. */
-  pc = 0n;
+  /** Virtual address of the page being translated: a block never leaves its page. */
+  pageVa = 0n;
+  /** Offset in that page of the instruction being translated. */
+  pcOffset = 0;
+  private pcValue: bigint | undefined;
   insn = 0;
   /** Instructions translated so far in this block. */
   count = 0;
@@ -38,15 +41,36 @@ export class Translator {
     this.fb = new FunctionBuilder(1, code);
   }
 
+  /** Moves to the instruction at `offset` in the page. */
+  at(offset: number): void {
+    this.pcOffset = offset;
+    this.pcValue = undefined;
+  }
+
+  /**
+   * Address of the instruction being translated. Made on demand: translation
+   * tracks PC as a page offset, because BigInt arithmetic on every
+   * translated instruction was a tenth of translation time.
+   */
+  get pc(): bigint {
+    return (this.pcValue ??= this.pageVa + BigInt(this.pcOffset));
+  }
+
+  /** The address `delta` bytes from the instruction being translated (wrapping at 2^64). */
+  relative(delta: number): bigint {
+    return BigInt.asUintN(64, this.pc + BigInt(delta));
+  }
+
   // ---- block framing --------------------------------------------------------
 
   /**
    * Region translation: the blocks of one page that reach each other by
-   * static branches share one wasm function. `region.indexOf(target)` gives
-   * the in-function index of a chainable target (or -1), and `next` is the
-   * local holding the index of the block to run next (-1: leave).
+   * static branches share one wasm function. `region.indexOf(offset)` gives
+   * the in-function index of the block at that offset of the page (or -1
+   * when it cannot join), and `next` is the local holding the index of the
+   * block to run next (-1: leave).
    */
-  region: { indexOf(target: bigint): number } | undefined;
+  region: { indexOf(offset: number): number } | undefined;
   next = -1;
   /**
    * Addresses execution is likely to reach from this translation that it
@@ -76,11 +100,12 @@ export class Translator {
     this.fb.code.patchU32Padded(this.budgetPatch, this.count);
   }
 
-  /** In-region index of a static branch target, or -1 when the jump must leave the function. */
-  private chainIndex(target: bigint): number {
+  /** In-region index of the static branch target `delta` bytes away, or -1 when the jump must leave the function. */
+  private chainIndex(delta: number): number {
     if (!this.region || this.contextMayChange) return -1;
-    const index = this.region.indexOf(BigInt.asUintN(64, target));
-    if (index < 0) this.likelyEntry(target);
+    const offset = this.pcOffset + delta;
+    const index = offset >= 0 && offset < PAGE_SIZE ? this.region.indexOf(offset) : -1;
+    if (index < 0) this.likelyEntry(this.relative(delta));
     return index;
   }
 
@@ -143,7 +168,7 @@ export class Translator {
 
   /** Stores the current instruction's address into PC (before anything that may fault). */
   syncPc(): void {
-    this.fb.get(this.cpu).i64(this.pc).mem(Op.i64_store, S.PC, 3);
+    this.storePc(0);
   }
 
   /** Pushes the two i32 halves of an i64 local (for helper arguments). */
@@ -431,7 +456,7 @@ export class Translator {
 
   /** A load/store slow path's `info`: the access's bits plus this instruction's word index in its page. */
   private slowPathInfo(info: number): number {
-    return info | (Number(this.pc & 0xffcn) << (PC_WORD_SHIFT - 2));
+    return info | ((this.pcOffset >> 2) << PC_WORD_SHIFT);
   }
 
   /** Calls a memory slow path (helpers.ts SLOW_PATH_TYPES): it throws to the dispatcher when the access did not complete. */
@@ -443,26 +468,43 @@ export class Translator {
 
   // ---- control flow ---------------------------------------------------------
 
-  /** Ends the block continuing at a constant address. */
-  jumpTo(target: bigint): boolean {
-    this.storePc(target);
-    this.setNext(this.chainIndex(target));
+  /** Ends the block continuing at the instruction `delta` bytes away. */
+  jumpRelative(delta: number): boolean {
+    this.storePc(delta);
+    this.setNext(this.chainIndex(delta));
     return true;
   }
 
-  /** True when `target` is in the page of the instruction being translated. */
-  private inThisPage(target: bigint): boolean {
-    return ((BigInt.asUintN(64, target) ^ this.pc) >> BigInt(PAGE_BITS)) === 0n;
+  /** True when the instruction `delta` bytes away is in the page being translated. */
+  private inThisPage(delta: number): boolean {
+    const offset = this.pcOffset + delta;
+    return offset >= 0 && offset < PAGE_SIZE;
   }
 
   /**
-   * PC = target. PC in memory always holds an address of the running block's
-   * page (a block never crosses a page), so a target in the same page needs
-   * only its low 16 bits stored: 4 bytes of wasm less than the whole i64.
+   * PC = the instruction `delta` bytes away. PC in memory always holds an
+   * address of the running block's page (a block never crosses a page), so
+   * a target in the same page needs only its low 16 bits stored: 4 bytes of
+   * wasm less than the whole i64.
    */
-  private storePc(target: bigint): void {
-    if (this.inThisPage(target)) this.fb.get(this.cpu).i32(Number(target & 0xffffn)).mem(Op.i32_store16, S.PC, 1);
-    else this.fb.get(this.cpu).i64(BigInt.asUintN(64, target)).mem(Op.i64_store, S.PC, 3);
+  private storePc(delta: number): void {
+    if (this.inThisPage(delta)) this.fb.get(this.cpu).i32(this.pageLow16(delta)).mem(Op.i32_store16, S.PC, 1);
+    else this.fb.get(this.cpu).i64(this.relative(delta)).mem(Op.i64_store, S.PC, 3);
+  }
+
+  /** Bits 15:0 of the in-page address `delta` bytes away. */
+  private pageLow16(delta: number): number {
+    return (this.pageLow16Base + this.pcOffset + delta) & 0xffff;
+  }
+
+  /** Bits 15:0 of pageVa (set with the page). */
+  private pageLow16Base = 0;
+
+  /** Sets the page being translated (see pageVa). */
+  setPage(pageVa: bigint): void {
+    this.pageVa = pageVa;
+    this.pageLow16Base = Number(pageVa & 0xffffn);
+    this.pcValue = undefined;
   }
 
   /** Ends the block continuing at the i64 the callback pushes. */
@@ -474,19 +516,19 @@ export class Translator {
     return true;
   }
 
-  /** Ends the block with PC = cond ? taken : next. `cond` pushes an i32. */
-  branchIf(cond: () => void, takenTarget: bigint): boolean {
+  /** Ends the block with PC = cond ? (the instruction `delta` bytes away) : next. `cond` pushes an i32. */
+  branchIfRelative(cond: () => void, delta: number): boolean {
     const f = this.fb;
-    const taken = this.chainIndex(takenTarget);
-    const fall = this.chainIndex(this.pc + 4n);
+    const taken = this.chainIndex(delta);
+    const fall = this.chainIndex(4);
     const c = f.local(I32);
     cond();
     f.set(c);
-    if (this.inThisPage(takenTarget) && this.inThisPage(this.pc + 4n)) { // see storePc
-      f.get(this.cpu).i32(Number(takenTarget & 0xffffn)).i32(Number((this.pc + 4n) & 0xffffn)).get(c);
+    if (this.inThisPage(delta) && this.inThisPage(4)) { // see storePc
+      f.get(this.cpu).i32(this.pageLow16(delta)).i32(this.pageLow16(4)).get(c);
       f.op(Op.select).mem(Op.i32_store16, S.PC, 1);
     } else {
-      f.get(this.cpu).i64(BigInt.asUintN(64, takenTarget)).i64(BigInt.asUintN(64, this.pc + 4n)).get(c);
+      f.get(this.cpu).i64(this.relative(delta)).i64(this.relative(4)).get(c);
       f.op(Op.select).mem(Op.i64_store, S.PC, 3);
     }
     if (this.region) {

@@ -54,7 +54,7 @@ export const SYSTEM: Encoding[] = [
         t.syncPc();
         t.callHelper('hint', () => t.fb.i32(hint));
         t.returnIfNonZero();
-        return t.jumpTo(t.pc + 4n);
+        return t.jumpRelative(4);
       }
       return false; // NOP, YIELD and unallocated hints execute as NOP
     },
@@ -67,14 +67,14 @@ export const SYSTEM: Encoding[] = [
   { name: 'DSB', pattern: '11010101 00000011 0011 crm:4 100 11111', translate: () => {} },
   { name: 'DMB', pattern: '11010101 00000011 0011 crm:4 101 11111', translate: () => {} },
   // ISB ends the block so that context changes made by earlier MSRs are seen by the next instruction
-  { name: 'ISB', pattern: '11010101 00000011 0011 crm:4 110 11111', translate: t => t.jumpTo(t.pc + 4n) },
+  { name: 'ISB', pattern: '11010101 00000011 0011 crm:4 110 11111', translate: t => t.jumpRelative(4) },
   {
     name: 'MSR_imm', pattern: '11010101 00000 op1:3 0100 crm:4 op2:3 11111',
     translate: (t, f) => {
       t.syncPc();
       t.callHelper('msrImm', () => t.fb.i32((f.op1 << 3) | f.op2).i32(f.crm));
       t.returnIfNonZero();
-      return t.jumpTo(t.pc + 4n);
+      return t.jumpRelative(4);
     },
   },
   {
@@ -83,7 +83,7 @@ export const SYSTEM: Encoding[] = [
       t.syncPc();
       t.callHelper('sys', () => t.fb.i32((1 << 14) | (f.op1 << 11) | (f.crn << 7) | (f.crm << 3) | f.op2).i32(f.rt));
       t.returnIfNonZero();
-      return t.jumpTo(t.pc + 4n); // TLB and cache maintenance may change what the next instruction sees
+      return t.jumpRelative(4); // TLB and cache maintenance may change what the next instruction sees
     },
   },
   {
@@ -98,7 +98,7 @@ export const SYSTEM: Encoding[] = [
       t.callHelper('msr', () => t.fb.i32(sysregKeyOf(f)).i32(f.rt));
       t.returnIfNonZero();
       // system register writes can change translation context or unmask interrupts
-      return t.jumpTo(t.pc + 4n);
+      return t.jumpRelative(4);
     },
   },
   {

@@ -83,6 +83,8 @@ export class ByteWriter {
   }
 
   s64(value: bigint): void {
+    // most constants are small: one compare pair instead of four BigInt operations
+    if (value >= -0x80000000n && value <= 0x7fffffffn) { this.s32(Number(value)); return; }
     const v = BigInt.asUintN(64, value);
     this.s64pair(Number(v & 0xffffffffn), Number(v >> 32n) | 0);
   }
@@ -103,6 +105,12 @@ export class ByteWriter {
   }
 
   string(s: string): void {
+    if (/^[\x00-\x7f]*$/.test(s)) { // ASCII (every name the emitters use): no Buffer per string
+      this.u32(s.length);
+      this.ensure(s.length);
+      for (let i = 0; i < s.length; i++) this.bytes[this.length++] = s.charCodeAt(i);
+      return;
+    }
     const data = Buffer.from(s, 'utf8');
     this.u32(data.length);
     this.raw(data);
@@ -315,25 +323,43 @@ export class FunctionBuilder {
   }
   ret(): this { this.code.byte(Op.return); return this; }
 
-  /** Serialises locals + code into a function body (without the size prefix). */
-  body(): ByteWriter {
-    const w = new ByteWriter(this.code.length + 16 + 2 * this.localTypes.length);
+  /** Appends the function body (locals + code, without the size prefix) to `w`; returns its length. */
+  writeBody(w: ByteWriter): number {
+    const start = w.length;
     // run-length encode consecutive locals of one type
-    const groups: Array<[number, ValType]> = [];
-    for (const t of this.localTypes) {
-      const last = groups[groups.length - 1];
-      if (last && last[1] === t) last[0]++;
-      else groups.push([1, t]);
+    const types = this.localTypes;
+    let groups = 0;
+    for (let i = 0; i < types.length; i++) if (i === 0 || types[i] !== types[i - 1]) groups++;
+    w.u32(groups);
+    for (let i = 0; i < types.length;) {
+      let j = i + 1;
+      while (j < types.length && types[j] === types[i]) j++;
+      w.u32(j - i); w.byte(types[i]);
+      i = j;
     }
-    w.u32(groups.length);
-    for (const [count, type] of groups) { w.u32(count); w.byte(type); }
     w.raw(this.code.bytes.subarray(0, this.code.length));
     w.byte(Op.end);
-    return w;
+    return w.length - start;
   }
 }
 
 export interface FuncType { params: ValType[]; results: ValType[] }
+
+const signatureKeys = new WeakMap<FuncType, string>();
+
+/** A string naming a signature (equal signatures, equal keys), computed once per signature object. */
+function signatureKey(type: FuncType): string {
+  let k = signatureKeys.get(type);
+  if (k === undefined) signatureKeys.set(type, (k = type.params.join(',') + '>' + type.results.join(',')));
+  return k;
+}
+
+/** Bytes of the unsigned LEB128 encoding of `value`. */
+function leb128Size(value: number): number {
+  let n = 1;
+  for (let v = value >>> 7; v !== 0; v >>>= 7) n++;
+  return n;
+}
 
 export interface ImportedFunc { module: string; name: string; type: FuncType }
 
@@ -345,7 +371,10 @@ export interface ImportedFunc { module: string; name: string; type: FuncType }
 export class ModuleBuilder {
   private readonly types: FuncType[] = [];
   private readonly imports: ImportedFunc[] = [];
-  private readonly funcs: Array<{ typeIndex: number; body: ByteWriter }> = [];
+  /** Defined functions: type and where the body lies in `bodies`. */
+  private readonly funcs: Array<{ typeIndex: number; start: number; length: number }> = [];
+  /** The bodies of all defined functions, back to back (one buffer per module, not one per function). */
+  private readonly bodies = new ByteWriter(4096);
   private readonly tags: number[] = [];
 
   /**
@@ -360,15 +389,15 @@ export class ModuleBuilder {
     // by identity first: translations ask for the same few signature objects thousands of times
     const known = this.typeIndexByObject.get(type);
     if (known !== undefined) return known;
-    const key = (t: FuncType) => t.params.join(',') + '>' + t.results.join(',');
-    const k = key(type);
-    let i = this.types.findIndex(t => key(t) === k);
-    if (i < 0) { this.types.push(type); i = this.types.length - 1; }
+    const k = signatureKey(type);
+    let i = this.typeIndexByKey.get(k);
+    if (i === undefined) { this.types.push(type); i = this.types.length - 1; this.typeIndexByKey.set(k, i); }
     this.typeIndexByObject.set(type, i);
     return i;
   }
 
   private readonly typeIndexByObject = new Map<FuncType, number>();
+  private readonly typeIndexByKey = new Map<string, number>();
 
   /** Declares an imported function; returns its function index. Must precede addFunction. */
   importFunction(module: string, name: string, type: FuncType): number {
@@ -388,12 +417,13 @@ export class ModuleBuilder {
 
   /** Adds a defined function; returns its function index. */
   addFunction(type: FuncType, fb: FunctionBuilder): number {
-    this.funcs.push({ typeIndex: this.typeIndex(type), body: fb.body() });
+    const start = this.bodies.length;
+    this.funcs.push({ typeIndex: this.typeIndex(type), start, length: fb.writeBody(this.bodies) });
     return this.imports.length + this.funcs.length - 1;
   }
 
   encode(): Uint8Array<ArrayBuffer> {
-    const out = new ByteWriter(this.funcs.reduce((n, f) => n + f.body.length + 16, 1024));
+    const out = new ByteWriter(this.bodies.length + 5 * this.funcs.length + 1024);
     out.raw([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
     const typeSec = new ByteWriter();
@@ -450,10 +480,13 @@ export class ModuleBuilder {
     });
     out.section(7, exportSec);
 
-    const codeSec = new ByteWriter(this.funcs.reduce((n, f) => n + f.body.length + 5, 8));
-    codeSec.u32(this.funcs.length);
-    for (const f of this.funcs) { codeSec.u32(f.body.length); codeSec.raw(f.body.bytes.subarray(0, f.body.length)); }
-    out.section(10, codeSec);
+    // the code section is written straight into `out` (its size is known), not copied twice
+    let codeSize = leb128Size(this.funcs.length);
+    for (const f of this.funcs) codeSize += leb128Size(f.length) + f.length;
+    out.byte(10);
+    out.u32(codeSize);
+    out.u32(this.funcs.length);
+    for (const f of this.funcs) { out.u32(f.length); out.raw(this.bodies.bytes.subarray(f.start, f.start + f.length)); }
     return out.toBytes();
   }
 }
