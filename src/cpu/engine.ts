@@ -5,7 +5,7 @@
 // call_indirect, so control stays inside WebAssembly until a miss, an exit
 // request or the end of the time slice.
 
-import { ByteWriter, FunctionBuilder, ModuleBuilder, Op, ValType, type FuncType } from './wasm/emitter';
+import { ByteWriter, FunctionBuilder, ModuleBuffers, ModuleBuilder, Op, ValType, type FuncType } from './wasm/emitter';
 import { HELPER_TYPES, PC_WORD_SHIFT, SLOW_PATH_TYPES, type HelperImpls, type HelperName } from './helpers';
 import { jumpCacheIndex, jumpCachePageKey, JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
 import { HELPER_SLOT, Translator } from './translator';
@@ -47,6 +47,8 @@ export class CodeCache implements CodeCacheHooks {
   private readonly byPc = new Map<bigint, Block[]>();
   private readonly byPage = new Map<number, CodePage>();
   private readonly freeSlots: number[] = [];
+  /** Reused for each translation module (see ModuleBuffers). */
+  private readonly moduleBuffers = new ModuleBuffers();
   /** Reused for the code of each region function (copied out when the function is added). */
   private readonly codeBuffer = new ByteWriter(1 << 16);
   /** Wasm trampolines to the TypeScript helpers, at HELPER_SLOT indexes; never changes after start-up. */
@@ -201,7 +203,7 @@ export class CodeCache implements CodeCacheHooks {
    */
   private translate(cpu: Cpu, pc: bigint, pa: number, flags: number): Block | undefined {
     const started = performance.now();
-    const mb = new ModuleBuilder({ importTable: true });
+    const mb = new ModuleBuilder({ importTable: true }, this.moduleBuffers);
     const regions: Array<{ pc: bigint; pa: number; ranges: number[] }> = [];
     const queued = new Set<bigint>([pc]);
     const queue: Array<{ pc: bigint; pa: number }> = [{ pc, pa }];
