@@ -440,6 +440,50 @@ export class Translator {
     this.releaseHit(hit);
   }
 
+  /**
+   * True when an access of general registers `regs` with this `info` can use
+   * the register or pair access functions (access-functions.ts), which move
+   * the value to or from the register file themselves. Not register 31:
+   * there it means XZR, but its slot holds SP.
+   */
+  transfersRegisters(info: number, ...regs: number[]): boolean {
+    return this.callsAccessFunction(info) && (info & MemInfo.FPREG) === 0 && (info & MemInfo.SIZE_MASK) < 4 && !regs.includes(31);
+  }
+
+  /**
+   * Loads Xt (t from info's RT field) from the address in local `addr`,
+   * extended per info's size and SIGN; `toW` for LDRSB/LDRSH Wt (sign-extended
+   * to 32 bits, the upper half zero). Requires transfersRegisters.
+   */
+  loadRegister(addr: number, info: number, toW: boolean): void {
+    this.callRegisterAccess(accessFunctionName(true, info & MemInfo.SIZE_MASK, (info & MemInfo.SIGN) !== 0, 'register', toW), info, addr);
+  }
+
+  /** Stores the low bytes of Xt (t from info's RT field) to the address in local `addr`. Requires transfersRegisters. */
+  storeRegister(addr: number, info: number): void {
+    this.storedInBlock = true;
+    this.callRegisterAccess(accessFunctionName(false, info & MemInfo.SIZE_MASK, false, 'register'), info, addr);
+  }
+
+  /** LDP/LDPSW of general registers: Xt (info's RT field) and Xt2 from consecutive elements at `addr`. */
+  loadRegisterPair(addr: number, info: number, rt2: number): void {
+    this.callRegisterAccess(accessFunctionName(true, info & MemInfo.SIZE_MASK, (info & MemInfo.SIGN) !== 0, 'pair'), info, addr, rt2);
+  }
+
+  /** STP of general registers: Xt (info's RT field) and Xt2 to consecutive elements at `addr`. */
+  storeRegisterPair(addr: number, info: number, rt2: number): void {
+    this.storedInBlock = true;
+    this.callRegisterAccess(accessFunctionName(false, info & MemInfo.SIZE_MASK, false, 'pair'), info, addr, rt2);
+  }
+
+  private callRegisterAccess(name: string, info: number, addr: number, rt2?: number): void {
+    const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
+    const f = this.fb;
+    f.get(this.cpu).get(addr).i32(this.slowPathInfo(info) | (mmuIdx << MMU_INDEX_SHIFT));
+    if (rt2 !== undefined) f.i32(rt2);
+    f.i32(HELPER_SLOT[name]).callIndirect(this.typeIndex(ACCESS_TYPE_BY_NAME.get(name)!));
+  }
+
   /** Accesses that need no alignment check call the shared access functions (access-functions.ts). */
   private callsAccessFunction(info: number): boolean {
     return !INLINE_TLB && (info & MemInfo.ALIGN_REQUIRED) === 0;
@@ -583,6 +627,8 @@ export const HELPER_SLOT = Object.fromEntries([...Object.keys(HELPER_TYPES), ...
   .map((name, i) => [name, i])) as Record<HelperName | SlowPathName, number> & Record<string, number>;
 
 const INLINE_TLB = process.env.ARMVIRT_INLINE_TLB === '1';
+
+const ACCESS_TYPE_BY_NAME = new Map(ACCESS_FUNCTIONS.map(a => [a.name, a.type]));
 
 /** Access functions by [isLoad][signed][sizeLog2], with their helper-table slots. */
 const ACCESS_BY_KIND = [false, true].map(isLoad => [false, true].map(signed => [0, 1, 2, 3, 4].map(sizeLog2 => {

@@ -114,6 +114,11 @@ function writeLoaded(t: Translator, x: Transfer, rt: number, value: () => void):
 
 /** One register load or store at the address in local `addr`. */
 function transfer(t: Translator, x: Transfer, rt: number, addr: number, info: number): void {
+  if (t.transfersRegisters(info, rt)) {
+    if (x.load) t.loadRegister(addr, info, x.signed && !x.sf);
+    else t.storeRegister(addr, info);
+    return;
+  }
   if (x.load) {
     writeLoaded(t, x, rt, () => t.load(addr, info));
   } else {
@@ -130,6 +135,11 @@ function transfer(t: Translator, x: Transfer, rt: number, addr: number, info: nu
 function transferPair(t: Translator, x: Transfer, rt: number, rt2: number, addr: number): void {
   const f = t.fb;
   const info1 = infoFor(x, rt, false), info2 = infoFor(x, rt2, false);
+  if (t.transfersRegisters(info1, rt, rt2)) {
+    if (x.load) t.loadRegisterPair(addr, info1, rt2);
+    else t.storeRegisterPair(addr, info1, rt2);
+    return;
+  }
   if (x.load) {
     // both loads complete before any register is written, so a fault on the second leaves state intact
     const type = isVector(x) ? ValType.V128 : ValType.I64;
