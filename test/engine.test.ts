@@ -151,3 +151,30 @@ test('the inline soft-TLB form of loads and stores (ARMVIRT_INLINE_TLB=1) passes
   assert.equal(r.status, 0, r.stdout.slice(-3000));
   assert.match(r.stdout, /# fail 0/);
 });
+
+test('repeated loads and stores of general registers hit the soft-TLB (register and pair access functions)', () => {
+  // 1,000 rounds of LDR/STR/LDP/STP with offset, pre- and post-index addressing on one page of data
+  const { vcpu, exit } = runAsm(`
+    movz x9, #0
+    movz x1, #0x4010, lsl #16    // data page
+    movz x2, #1000
+  loop:
+    add x9, x9, #1
+    stp x9, x2, [x1, #-16]!
+    ldp x3, x4, [x1], #16
+    str w9, [x1, #8]
+    ldrsb w5, [x1, #8]
+    ldr x6, [x1, #8]
+    subs x2, x2, #1
+    b.ne loop
+    brk #0
+  `);
+  assert.equal(exit.reason, 'debug');
+  assert.equal(vcpu.getReg(3), 1000n);
+  assert.equal(vcpu.getReg(4), 1n);
+  assert.equal(vcpu.getReg(5), BigInt(1000 & 0xff) | (1000n & 0x80n ? 0xffffff00n : 0n));
+  assert.equal(vcpu.getReg(6), 1000n);
+  assert.equal(vcpu.getReg(1), 0x4010_0000n);
+  // one miss per page and access kind, not one per access
+  assert.ok(vcpu.cpu.stats.tlbMisses < 10, `${vcpu.cpu.stats.tlbMisses} soft-TLB misses`);
+});

@@ -11,13 +11,16 @@
 // soft-TLB to use (MMU_INDEX_SHIFT). A failed access (exception taken, VMM
 // exit) throws to the dispatcher, like the slow paths.
 //
-// Three forms: 'value' functions take and return the value; 'register'
-// functions move it to or from the general register named by info's RT
-// field themselves; 'pair' functions do so for LDP/STP, with the second
-// register as a fourth parameter. The register forms save the translated
-// code the register's load or store at every call site (LDR 35 -> 29 bytes
-// of wasm, LDP 69 -> 31), and the pair form makes one call, and one
-// soft-TLB check, for two elements.
+// Three forms. 'value' functions take the address and take or return the
+// value. 'register' functions serve the immediate-offset forms of LDR/STR
+// of general registers: (cpu, info, baseAndOffset) with baseAndOffset =
+// offset << 5 | Rn; they compute the address, move the value to or from
+// the register named by info's RT field, and do the pre-/post-index
+// writeback (info's INDEX field). 'pair' functions do the same for LDP/STP
+// and LDPSW, with the second register as a fourth parameter, and one
+// soft-TLB check for both elements. The register forms take most of the
+// work out of the translated code: LDR [Xn, #imm] is 35 -> 17 bytes of
+// wasm, LDP 69 -> 19.
 
 import { FunctionBuilder, ModuleBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emitter';
 import { PAGE_BITS, S, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE } from './state';
@@ -27,6 +30,11 @@ const I32 = ValType.I32, I64 = ValType.I64, V128 = ValType.V128;
 
 /** Where an access function finds the soft-TLB index (MmuIdx) in `info`. */
 export const MMU_INDEX_SHIFT = 27;
+/** Where a register or pair access function finds its addressing mode (AccessIndex) in `info`. */
+export const INDEX_SHIFT = 29;
+
+/** Addressing of the register and pair forms: base + offset, or with writeback of the base after the access. */
+export const enum AccessIndex { Offset = 0, Post = 1, Pre = 2 }
 
 export type AccessForm = 'value' | 'register' | 'pair';
 
@@ -43,8 +51,8 @@ export interface AccessFunction {
 
 function describe(isLoad: boolean, sizeLog2: number, signed: boolean, form: AccessForm = 'value', toW = false): AccessFunction {
   const value = sizeLog2 === 4 ? V128 : I64;
-  const type: FuncType = form === 'register' ? { params: [I32, I64, I32], results: [] }
-    : form === 'pair' ? { params: [I32, I64, I32, I32], results: [] }
+  const type: FuncType = form === 'register' ? { params: [I32, I32, I32], results: [] }
+    : form === 'pair' ? { params: [I32, I32, I32, I32], results: [] }
     : isLoad ? { params: [I32, I64, I32], results: [value] } : { params: [I32, I64, value, I32], results: [] };
   return { name: accessFunctionName(isLoad, sizeLog2, signed, form, toW), isLoad, sizeLog2, signed, form, toW, type };
 }
@@ -112,19 +120,28 @@ export function addAccessFunction(mb: ModuleBuilder, fn: AccessFunction, helper:
 }
 
 /**
- * A register or pair form (see the file comment): parameters (cpu, va,
- * info[, rt2]). Loads complete, both elements of a pair, before any
- * register is written; rt is written last, so it wins when rt == rt2 (as
- * QEMU). The translator never passes register 31 (XZR for these
- * instructions, but the slot of SP in the register file).
+ * A register or pair form (see the file comment): parameters (cpu, info,
+ * baseAndOffset[, rt2]). Loads complete, both elements of a pair, before
+ * any register is written; rt is written last, so it wins when rt == rt2
+ * (as QEMU), and the base writeback comes after the registers, so it wins
+ * over a loaded Rt == Rn; a store reads its registers before the
+ * writeback. A fault leaves registers and base untouched. The translator
+ * never passes Rt = 31 (XZR for these instructions, but the slot of SP in
+ * the register file); Rn = 31 is SP.
  */
 function addRegisterAccessFunction(mb: ModuleBuilder, fn: AccessFunction, helper: number, failed: number): number {
   const f = new FunctionBuilder(fn.type.params.length);
-  const cpu = 0, va = 1, info = 2, rt2 = 3;
+  const cpu = 0, info = 1, baseAndOffset = 2, rt2 = 3;
   const pair = fn.form === 'pair';
   const size = 1 << fn.sizeLog2;
   const entry = f.local(I32), va32 = f.local(I32), host = f.local(I32);
-  const v1 = f.local(I64), v2 = f.local(I64);
+  const v1 = f.local(I64), v2 = f.local(I64), va = f.local(I64), next = f.local(I64), rnSlot = f.local(I32);
+  // next = X[Rn] + offset; va = next, or X[Rn] for post-index
+  f.get(baseAndOffset).i32(31).op(Op.i32_and).i32(3).op(Op.i32_shl).get(cpu).op(Op.i32_add).tee(rnSlot)
+    .mem(Op.i64_load, S.X, 3).tee(va)
+    .get(baseAndOffset).i32(5).op(Op.i32_shr_s).op(Op.i64_extend_i32_s).op(Op.i64_add).set(next);
+  f.get(info).i32(INDEX_SHIFT).op(Op.i32_shr_u).i32(3).op(Op.i32_and).i32(AccessIndex.Post).op(Op.i32_ne)
+    .if().get(next).set(va).end();
   /** Pushes the wasm address of X[rt] (minus S.X), rt from info's RT field. */
   const rtSlot = () => f.get(info).i32(MemInfo.RT_SHIFT - 3).op(Op.i32_shr_u).i32(31 << 3).op(Op.i32_and).get(cpu).op(Op.i32_add);
   const rt2Slot = () => f.get(rt2).i32(3).op(Op.i32_shl).get(cpu).op(Op.i32_add);
@@ -148,7 +165,8 @@ function addRegisterAccessFunction(mb: ModuleBuilder, fn: AccessFunction, helper
   const entryShift = Math.log2(TLB_ENTRY_SIZE);
   f.get(va).op(Op.i32_wrap_i64).tee(va32).i32(PAGE_BITS - entryShift).op(Op.i32_shr_u)
     .i32((TLB_ENTRIES - 1) << entryShift).op(Op.i32_and).get(cpu).op(Op.i32_add)
-    .get(info).i32(MMU_INDEX_SHIFT).op(Op.i32_shr_u).i32(Math.log2(TLB_BYTES)).op(Op.i32_shl).op(Op.i32_add).tee(entry);
+    .get(info).i32(MMU_INDEX_SHIFT).op(Op.i32_shr_u).i32(3).op(Op.i32_and) // above it: INDEX
+    .i32(Math.log2(TLB_BYTES)).op(Op.i32_shl).op(Op.i32_add).tee(entry);
   f.mem(Op.i64_load, S.TLB + (fn.isLoad ? TLBE.READ : TLBE.WRITE), 3).op(Op.i64_eq);
   f.if();
   f.get(va32).get(entry).mem(Op.i32_load, S.TLB + TLBE.ADDEND, 2).op(Op.i32_add).set(host);
@@ -182,6 +200,8 @@ function addRegisterAccessFunction(mb: ModuleBuilder, fn: AccessFunction, helper
     if (fn.toW) f.i64(0xffffffffn).op(Op.i64_and);
     f.mem(Op.i64_store, S.X, 3);
   }
+  // writeback (pre- and post-index): base = base + offset
+  f.get(info).i32(3 << INDEX_SHIFT).op(Op.i32_and).if().get(rnSlot).get(next).mem(Op.i64_store, S.X, 3).end();
   return mb.addFunction(fn.type, f);
 }
 

@@ -7,7 +7,7 @@ import { ByteWriter, FunctionBuilder, Op, OpSIMD, ValType, type FuncType } from 
 import { HELPER_TYPES, type HelperName, MemInfo, PC_WORD_SHIFT, SLOW_PATH_TYPES, type SlowPathName } from './helpers';
 import { S, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE, PAGE_BITS, PAGE_SIZE } from './state';
 import { Exception } from './exceptions';
-import { ACCESS_FUNCTIONS, accessFunctionName, loadOpcode, MMU_INDEX_SHIFT, storeOpcode } from './access-functions';
+import { AccessIndex, ACCESS_FUNCTIONS, accessFunctionName, INDEX_SHIFT, loadOpcode, MMU_INDEX_SHIFT, storeOpcode } from './access-functions';
 
 export interface TranslationContext {
   el: number;
@@ -451,35 +451,18 @@ export class Translator {
   }
 
   /**
-   * Loads Xt (t from info's RT field) from the address in local `addr`,
-   * extended per info's size and SIGN; `toW` for LDRSB/LDRSH Wt (sign-extended
-   * to 32 bits, the upper half zero). Requires transfersRegisters.
+   * LDR/STR/LDP/STP/LDPSW of general registers with an immediate offset,
+   * through the register and pair access functions (access-functions.ts),
+   * which compute the address from Rn and `offset`, move Xt (info's RT
+   * field) and Xt2 (pairs) and do the writeback of `index`. `toW`: LDRSB/LDRSH
+   * Wt (sign-extended to 32 bits, the upper half zero). Requires transfersRegisters.
    */
-  loadRegister(addr: number, info: number, toW: boolean): void {
-    this.callRegisterAccess(accessFunctionName(true, info & MemInfo.SIZE_MASK, (info & MemInfo.SIGN) !== 0, 'register', toW), info, addr);
-  }
-
-  /** Stores the low bytes of Xt (t from info's RT field) to the address in local `addr`. Requires transfersRegisters. */
-  storeRegister(addr: number, info: number): void {
-    this.storedInBlock = true;
-    this.callRegisterAccess(accessFunctionName(false, info & MemInfo.SIZE_MASK, false, 'register'), info, addr);
-  }
-
-  /** LDP/LDPSW of general registers: Xt (info's RT field) and Xt2 from consecutive elements at `addr`. */
-  loadRegisterPair(addr: number, info: number, rt2: number): void {
-    this.callRegisterAccess(accessFunctionName(true, info & MemInfo.SIZE_MASK, (info & MemInfo.SIGN) !== 0, 'pair'), info, addr, rt2);
-  }
-
-  /** STP of general registers: Xt (info's RT field) and Xt2 to consecutive elements at `addr`. */
-  storeRegisterPair(addr: number, info: number, rt2: number): void {
-    this.storedInBlock = true;
-    this.callRegisterAccess(accessFunctionName(false, info & MemInfo.SIZE_MASK, false, 'pair'), info, addr, rt2);
-  }
-
-  private callRegisterAccess(name: string, info: number, addr: number, rt2?: number): void {
+  accessRegisters(isLoad: boolean, info: number, rn: number, index: AccessIndex, offset: number, toW: boolean, rt2?: number): void {
+    if (!isLoad) this.storedInBlock = true;
+    const name = accessFunctionName(isLoad, info & MemInfo.SIZE_MASK, isLoad && (info & MemInfo.SIGN) !== 0, rt2 === undefined ? 'register' : 'pair', toW);
     const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
     const f = this.fb;
-    f.get(this.cpu).get(addr).i32(this.slowPathInfo(info) | (mmuIdx << MMU_INDEX_SHIFT));
+    f.get(this.cpu).i32(this.slowPathInfo(info) | (mmuIdx << MMU_INDEX_SHIFT) | (index << INDEX_SHIFT)).i32((offset << 5) | rn);
     if (rt2 !== undefined) f.i32(rt2);
     f.i32(HELPER_SLOT[name]).callIndirect(this.typeIndex(ACCESS_TYPE_BY_NAME.get(name)!));
   }

@@ -23,6 +23,7 @@ import { Op, OpSIMD, ValType } from '../wasm/emitter';
 import { MemInfo } from '../helpers';
 import { S } from '../state';
 import { checkFpAccess } from './fp-access';
+import { AccessIndex as Index } from '../access-functions';
 
 /** What one register transfer moves: access size, direction, extension and register file. */
 interface Transfer {
@@ -114,11 +115,6 @@ function writeLoaded(t: Translator, x: Transfer, rt: number, value: () => void):
 
 /** One register load or store at the address in local `addr`. */
 function transfer(t: Translator, x: Transfer, rt: number, addr: number, info: number): void {
-  if (t.transfersRegisters(info, rt)) {
-    if (x.load) t.loadRegister(addr, info, x.signed && !x.sf);
-    else t.storeRegister(addr, info);
-    return;
-  }
   if (x.load) {
     writeLoaded(t, x, rt, () => t.load(addr, info));
   } else {
@@ -135,11 +131,6 @@ function transfer(t: Translator, x: Transfer, rt: number, addr: number, info: nu
 function transferPair(t: Translator, x: Transfer, rt: number, rt2: number, addr: number): void {
   const f = t.fb;
   const info1 = infoFor(x, rt, false), info2 = infoFor(x, rt2, false);
-  if (t.transfersRegisters(info1, rt, rt2)) {
-    if (x.load) t.loadRegisterPair(addr, info1, rt2);
-    else t.storeRegisterPair(addr, info1, rt2);
-    return;
-  }
   if (x.load) {
     // both loads complete before any register is written, so a fault on the second leaves state intact
     const type = isVector(x) ? ValType.V128 : ValType.I64;
@@ -157,7 +148,20 @@ function transferPair(t: Translator, x: Transfer, rt: number, rt2: number, addr:
 
 // ---- addressing ---------------------------------------------------------------------
 
-const enum Index { Offset, Post, Pre }
+
+/**
+ * An access of Rt (and Rt2 for pairs) at Rn + offset with `index`
+ * addressing: general registers go through the register and pair access
+ * functions, which do the address and the writeback themselves; the rest
+ * (V registers, XZR, the inline soft-TLB form) through withImmediateAddress.
+ */
+function immediateAccess(t: Translator, x: Transfer, rn: number, index: Index, offset: number, info: number, rt: number, rt2?: number): void {
+  if (rt2 === undefined ? t.transfersRegisters(info, rt) : t.transfersRegisters(info, rt, rt2)) {
+    t.accessRegisters(x.load, info, rn, index, offset, x.signed && !x.sf, rt2);
+    return;
+  }
+  withImmediateAddress(t, rn, index, offset, addr => rt2 === undefined ? transfer(t, x, rt, addr, info) : transferPair(t, x, rt, rt2, addr));
+}
 
 /**
  * Base register (SP for 31) plus `offset`, the access, then the writeback of
@@ -310,7 +314,7 @@ export const LOAD_STORE: Encoding[] = [
       const sizeLog2 = f.opc === 2 ? 3 : 2;
       const x: Transfer = { sizeLog2, load: f.L === 1, signed: f.opc === 1, sf: f.opc !== 0, fp: false };
       const index = f.idx === 1 ? Index.Post : f.idx === 3 ? Index.Pre : Index.Offset;
-      withImmediateAddress(t, f.rn, index, f.imm7 << sizeLog2, addr => transferPair(t, x, f.rt, f.rt2, addr));
+      immediateAccess(t, x, f.rn, index, f.imm7 << sizeLog2, infoFor(x, f.rt, false), f.rt, f.rt2);
     },
   },
   {
@@ -322,7 +326,7 @@ export const LOAD_STORE: Encoding[] = [
       const sizeLog2 = f.opc + 2;
       const x: Transfer = { sizeLog2, load: f.L === 1, signed: false, sf: false, fp: true };
       const index = f.idx === 1 ? Index.Post : f.idx === 3 ? Index.Pre : Index.Offset;
-      withImmediateAddress(t, f.rn, index, f.imm7 * (1 << sizeLog2), addr => transferPair(t, x, f.rt, f.rt2, addr));
+      immediateAccess(t, x, f.rn, index, f.imm7 * (1 << sizeLog2), infoFor(x, f.rt, false), f.rt, f.rt2);
     },
   },
 
@@ -340,9 +344,9 @@ export const LOAD_STORE: Encoding[] = [
       const x = transferFor(f.v, f.size, f.opc)!;
       if (f.idx === 0 || f.idx === 2) {
         const extra = f.idx === 2 ? unprivilegedFlag(t) : 0;
-        withImmediateAddress(t, f.rn, Index.Offset, f.imm9, addr => transfer(t, x, f.rt, addr, infoFor(x, f.rt, true, extra)));
+        immediateAccess(t, x, f.rn, Index.Offset, f.imm9, infoFor(x, f.rt, true, extra), f.rt);
       } else {
-        withImmediateAddress(t, f.rn, f.idx === 1 ? Index.Post : Index.Pre, f.imm9, addr => transfer(t, x, f.rt, addr, infoFor(x, f.rt, false)));
+        immediateAccess(t, x, f.rn, f.idx === 1 ? Index.Post : Index.Pre, f.imm9, infoFor(x, f.rt, false), f.rt);
       }
     },
   },
@@ -380,7 +384,7 @@ export const LOAD_STORE: Encoding[] = [
     translate: (t, f) => {
       if (fpCheck(t, f.v)) return true;
       const x = transferFor(f.v, f.size, f.opc)!;
-      withImmediateAddress(t, f.rn, Index.Offset, f.imm12 * (1 << x.sizeLog2), addr => transfer(t, x, f.rt, addr, infoFor(x, f.rt, true)));
+      immediateAccess(t, x, f.rn, Index.Offset, f.imm12 * (1 << x.sizeLog2), infoFor(x, f.rt, true), f.rt);
     },
   },
 ];
