@@ -186,6 +186,31 @@ test('HCR_EL2.TVM/TID3 trap MSR SCTLR_EL1 and MRS ID registers to EL2 with the E
   assert.equal(r.vcpu.getReg(9), r.vcpu.cpu.reg('ID_AA64MMFR0_EL1'));
 });
 
+test('DC ZVA at EL1 traps to EL2 with HCR_EL2.TDZ, and zeroes its block without it', () => {
+  const setup = (bits: string) => `
+    mov x0, #(${bits})
+    orr x0, x0, #(1 << 31)
+    msr hcr_el2, x0
+    adr x0, el1
+    msr elr_el2, x0
+    mov x0, #0x3c5
+    msr spsr_el2, x0
+    eret
+  el1:
+    movz x3, #0x4010, lsl #16
+    mov x5, #-1
+    str x5, [x3, #0x28]       // the block's page is now in the soft-TLB for writes
+    dc zva, x3
+    ldr x4, [x3, #0x28]`;
+  const s = state(run(setup('1 << 28'), { el2: true }), 2);
+  // Op0=1 Op2=1 Op1=3 CRn=7 Rt=3 CRm=4 Direction=0
+  assert.deepEqual([s.ec, s.iss], [0x18, (1 << 20) | (1 << 17) | (3 << 14) | (7 << 10) | (3 << 5) | (4 << 1)]);
+  const r = run(setup('0'), { el2: true });
+  assert.equal(r.exit.reason, 'debug');
+  assert.equal(r.vcpu.cpu.el, 1);
+  assert.equal(r.vcpu.getReg(4), 0n);
+});
+
 test('EL0 traps to EL1: DAIF without SCTLR_EL1.UMA, CTR_EL0 without UCT, DC ZVA without DZE', () => {
   for (const [insn, iss] of [
     ['mrs x3, daif', (3 << 20) | (1 << 17) | (3 << 14) | (4 << 10) | (3 << 5) | (2 << 1) | 1],

@@ -88,6 +88,9 @@ export function jumpCacheIndex(pcLo: number): number {
  * with an imported constant, which V8 does not fold) calls Math.pow, ~20 ns.
  */
 export const POW2 = Float64Array.from({ length: 65 }, (_, n) => 2 ** n);
+/** Log2 of the DC ZVA block: DCZID_EL0.BS = 4 words, 64 bytes (as QEMU's Cortex-A57). */
+export const DC_ZVA_BITS = 6;
+
 /** Pages in 4 GiB: the weight of VA[63:32] in a page number. */
 export const PAGES_PER_4G = POW2[32 - PAGE_BITS];
 

@@ -12,7 +12,7 @@
 import type { Cpu } from './cpu';
 import { Access, Prot, Translation, TranslationFault } from './mmu';
 import { Exception, FaultStatus } from './exceptions';
-import { S, PAGE_BITS, POW2, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE } from './state';
+import { S, DC_ZVA_BITS, PAGE_BITS, POW2, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE } from './state';
 import { sysregKey, slotOf } from './sysregs';
 import { TableWalker, installMmu } from './mmu-walk';
 import { HCR_EL2 } from './system-regs';
@@ -140,8 +140,7 @@ function at(el: number, access: Access, bothStages: boolean): SysOp {
 
 // ---- DC ZVA ------------------------------------------------------------------------------
 
-/** Log2 of the DC ZVA block (DCZID_EL0.BS = 4 words -> 64 bytes). */
-const ZVA_BITS = 6;
+const ZVA_BITS = DC_ZVA_BITS;
 const zvaOut = new Translation();
 const zvaFault = new TranslationFault();
 

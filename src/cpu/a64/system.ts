@@ -34,6 +34,10 @@ function inlineSysregOffset(t: Translator, key: number, isRead: boolean): number
   return S.SYSREGS + SYSREG_BY_KEY.get(key)!.slot * 8;
 }
 
+/** DC ZVA's key for the `sys` helper (op1 3, CRn 7, CRm 4, op2 1). */
+const DC_ZVA_KEY = (1 << 14) | (3 << 11) | (7 << 7) | (4 << 3) | 1;
+const HCR_OFFSET = S.SYSREGS + SYSREG_BY_NAME.get('HCR_EL2')!.slot * 8;
+
 export const SYSTEM: Encoding[] = [
   { name: 'SVC', pattern: '11010100 000 imm16:16 000 01', translate: (t, f) => t.raise(Exception.SVC64, f.imm16) },
   {
@@ -80,8 +84,15 @@ export const SYSTEM: Encoding[] = [
   {
     name: 'SYS', pattern: '11010101 00 001 op1:3 crn:4 crm:4 op2:3 rt:5',
     translate: (t, f) => {
-      t.syncPc();
-      t.callHelper('sys', () => t.fb.i32((1 << 14) | (f.op1 << 11) | (f.crn << 7) | (f.crm << 3) | f.op2).i32(f.rt));
+      const key = (1 << 14) | (f.op1 << 11) | (f.crn << 7) | (f.crm << 3) | f.op2;
+      const callSys = (mayChangeContext: boolean) => { t.syncPc(); t.callHelper('sys', () => t.fb.i32(key).i32(f.rt), mayChangeContext); };
+      if (key === DC_ZVA_KEY && t.ctx.el >= 1) {
+        // zeroing cannot change the translation context: the block goes on (see Translator.zeroBlock)
+        t.zeroBlock(f.rt, HCR_OFFSET, () => callSys(false));
+        t.returnIfNonZero();
+        return;
+      }
+      callSys(true);
       t.returnIfNonZero();
       return t.jumpRelative(4); // TLB and cache maintenance may change what the next instruction sees
     },
