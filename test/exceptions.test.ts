@@ -86,6 +86,27 @@ test('IRQ: masked by PSTATE.I at EL1, taken at the next instruction once unmaske
   assert.equal(r.vcpu.getReg(2), 0n);
 });
 
+test('MSR DAIF: masking and unmasking by register at EL1; the IRQ is taken after the write that unmasks it', () => {
+  const r = run(`
+    mrs x5, daif              // 0x3c0: all masked at reset
+    mov x1, #0x3c0
+    msr daif, x1              // masks as before
+    mov x1, #0x80
+    msr daif, x1              // unmasks D, A and F: the IRQ still waits behind I
+    mrs x6, daif
+    msr daifset, #0xf
+    mov x1, #0x340
+    msr daif, x1              // clears I: the IRQ is taken after this instruction
+    mov x2, #2`, { setup: vcpu => { vcpu.cpu.irqLine = true; } });
+  const s = state(r, 1);
+  assert.equal(r.vcpu.getReg(5), 0x3c0n);
+  assert.equal(r.vcpu.getReg(6), 0x80n);
+  assert.deepEqual([s.vector, s.el], [0x280, 1]);
+  assert.equal(s.elr, BigInt(CODE_BASE + 36), 'ELR = the instruction after the unmasking MSR DAIF');
+  assert.equal(s.spsr, 0x345n, 'SPSR: EL1h with D, A, F masked and I clear');
+  assert.equal(r.vcpu.getReg(2), 0n);
+});
+
 test('IRQ routed to EL2 by HCR_EL2.IMO is taken from EL1 although PSTATE.I is set; pending at EL2 it waits', () => {
   const r = run(`
     mov x0, #(1 << 4)

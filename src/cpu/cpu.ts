@@ -92,8 +92,9 @@ export class Cpu {
   // PSTATE (NZCV lives in wasm memory for translated code)
   el = 1;
   spSel = 1;
-  /** D, A, I, F as bits 3..0 (PSTATE bits 9..6). */
-  daif = 0xf;
+  /** D, A, I, F as bits 3..0 (PSTATE bits 9..6), kept in wasm memory (S.DAIF) for translated code. */
+  get daif(): number { return this.u32[(this.base + S.DAIF) >> 2]; }
+  set daif(value: number) { this.u32[(this.base + S.DAIF) >> 2] = value & 0xf; }
   pan = 0;
   ss = 0;
   il = 0;

@@ -42,6 +42,8 @@ export const S = {
   EXCL_SIZE: 0x130,
   EXCL_VAL: 0x138,
   EXCL_VAL2: 0x140,
+  /** PSTATE.D, A, I, F as bits 3..0 (translated MRS DAIF / MSR DAIFSet use it directly). */
+  DAIF: 0x148,
   /** Scratch for values passed between generated code and helpers without BigInt. */
   SCRATCH: 0x180, // 64 bytes
   /** V0..V31, 16 bytes each, little-endian lanes. */

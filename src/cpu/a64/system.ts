@@ -38,6 +38,29 @@ function inlineSysregOffset(t: Translator, key: number, isRead: boolean): number
 const DC_ZVA_KEY = (1 << 14) | (3 << 11) | (7 << 7) | (4 << 3) | 1;
 const HCR_OFFSET = S.SYSREGS + SYSREG_BY_NAME.get('HCR_EL2')!.slot * 8;
 
+const DAIF_KEY = SYSREG_BY_NAME.get('DAIF')!.key;
+
+/**
+ * MSR DAIF, Xt at EL1/EL2 (local_irq_save/restore, 90,000 per Linux boot):
+ * a write that masks no less than before is a plain store; one that
+ * unmasks goes to the helper, which looks for a pending interrupt. The
+ * block ends either way, as after other MSRs.
+ */
+function msrDaif(t: Translator, rt: number): boolean {
+  const f = t.fb;
+  const next = t.tempI32(() => { t.getX(rt); f.i64(6n).op(Op.i64_shr_u).op(Op.i32_wrap_i64).i32(0xf).op(Op.i32_and); });
+  f.get(t.cpu).mem(Op.i32_load, S.DAIF, 2).get(next).i32(-1).op(Op.i32_xor).op(Op.i32_and);
+  f.if();
+  t.syncPc();
+  t.callHelper('msr', () => f.i32(DAIF_KEY).i32(rt));
+  t.returnIfNonZero();
+  f.else();
+  f.get(t.cpu).get(next).mem(Op.i32_store, S.DAIF, 2);
+  f.end();
+  f.release(next);
+  return t.jumpRelative(4);
+}
+
 export const SYSTEM: Encoding[] = [
   { name: 'SVC', pattern: '11010100 000 imm16:16 000 01', translate: (t, f) => t.raise(Exception.SVC64, f.imm16) },
   {
@@ -75,6 +98,11 @@ export const SYSTEM: Encoding[] = [
   {
     name: 'MSR_imm', pattern: '11010101 00000 op1:3 0100 crm:4 op2:3 11111',
     translate: (t, f) => {
+      if (f.op1 === 3 && f.op2 === 6 && t.ctx.el >= 1) {
+        // DAIFSet at EL1/EL2 (local_irq_disable): masking needs no interrupt check and changes no context
+        t.fb.get(t.cpu).get(t.cpu).mem(Op.i32_load, S.DAIF, 2).i32(f.crm).op(Op.i32_or).mem(Op.i32_store, S.DAIF, 2);
+        return;
+      }
       t.syncPc();
       t.callHelper('msrImm', () => t.fb.i32((f.op1 << 3) | f.op2).i32(f.crm));
       t.returnIfNonZero();
@@ -105,6 +133,7 @@ export const SYSTEM: Encoding[] = [
         t.fb.get(t.cpu); t.getX(f.rt); t.fb.mem(Op.i64_store, inline, 3);
         return;
       }
+      if (sysregKeyOf(f) === DAIF_KEY && t.ctx.el >= 1) return msrDaif(t, f.rt);
       t.syncPc();
       t.callHelper('msr', () => t.fb.i32(sysregKeyOf(f)).i32(f.rt));
       t.returnIfNonZero();
@@ -118,6 +147,10 @@ export const SYSTEM: Encoding[] = [
       const inline = inlineSysregOffset(t, sysregKeyOf(f), true);
       if (inline !== undefined) {
         t.setX(f.rt, () => t.fb.get(t.cpu).mem(Op.i64_load, inline, 3));
+        return;
+      }
+      if (sysregKeyOf(f) === DAIF_KEY && t.ctx.el >= 1) { // EL0 may trap (SCTLR_EL1.UMA): the helper checks
+        t.setX(f.rt, () => t.fb.get(t.cpu).mem(Op.i64_load32_u, S.DAIF, 2).i64(6n).op(Op.i64_shl));
         return;
       }
       t.syncPc();
