@@ -94,17 +94,27 @@ test('MSR DAIF: masking and unmasking by register at EL1; the IRQ is taken after
     mov x1, #0x80
     msr daif, x1              // unmasks D, A and F: the IRQ still waits behind I
     mrs x6, daif
+    // twice through the same code, so that the second time the code after the MSR is already
+    // translated and in the jump cache: the IRQ must not wait for the next jump-cache miss
+    mov x3, #2
+  again:
     msr daifset, #0xf
-    mov x1, #0x340
-    msr daif, x1              // clears I: the IRQ is taken after this instruction
+    mov x1, #0x3c0
+    sub x3, x3, #1
+    cbnz x3, 1f
+    mov x1, #0x340            // second time: clears I
+  1:
+    msr daif, x1              // the IRQ is taken after this instruction the second time
+    mov x2, x3
+    cbnz x3, again
     mov x2, #2`, { setup: vcpu => { vcpu.cpu.irqLine = true; } });
   const s = state(r, 1);
   assert.equal(r.vcpu.getReg(5), 0x3c0n);
   assert.equal(r.vcpu.getReg(6), 0x80n);
   assert.deepEqual([s.vector, s.el], [0x280, 1]);
-  assert.equal(s.elr, BigInt(CODE_BASE + 36), 'ELR = the instruction after the unmasking MSR DAIF');
+  assert.equal(s.elr, BigInt(CODE_BASE + 52), 'ELR = the instruction after the unmasking MSR DAIF');
   assert.equal(s.spsr, 0x345n, 'SPSR: EL1h with D, A, F masked and I clear');
-  assert.equal(r.vcpu.getReg(2), 0n);
+  assert.equal(r.vcpu.getReg(2), 1n, 'x2 from the first time through');
 });
 
 test('IRQ routed to EL2 by HCR_EL2.IMO is taken from EL1 although PSTATE.I is set; pending at EL2 it waits', () => {
