@@ -242,6 +242,42 @@ test('DC ZVA at EL1 traps to EL2 with HCR_EL2.TDZ, and zeroes its block without 
   assert.equal(r.vcpu.getReg(4), 0n);
 });
 
+test('HCR_EL2.TID2/TPU/TPC trap CTR_EL0 reads and cache maintenance by VA from EL1; without them they complete', () => {
+  const setup = (bits: string) => `
+    mov x0, #(${bits})
+    orr x0, x0, #(1 << 31)
+    msr hcr_el2, x0
+    adr x0, el1
+    msr elr_el2, x0
+    mov x0, #0x3c5
+    msr spsr_el2, x0
+    eret
+  el1:
+    movz x3, #0x4010, lsl #16`;
+  const cases = [
+    ['1 << 17', 'mrs x4, ctr_el0', (3 << 20) | (1 << 17) | (3 << 14) | (4 << 5) | 1],
+    ['1 << 24', 'ic ivau, x3', (1 << 20) | (1 << 17) | (3 << 14) | (7 << 10) | (3 << 5) | (5 << 1)],
+    ['1 << 24', 'dc cvau, x3', (1 << 20) | (1 << 17) | (3 << 14) | (7 << 10) | (3 << 5) | (11 << 1)],
+    ['1 << 23', 'dc civac, x3', (1 << 20) | (1 << 17) | (3 << 14) | (7 << 10) | (3 << 5) | (14 << 1)],
+  ] as const;
+  for (const [bits, insn, iss] of cases) {
+    const s = state(run(`${setup(bits)}
+${insn}`, { el2: true }), 2);
+    assert.deepEqual([s.ec, s.iss], [0x18, iss], insn);
+    const r = run(`${setup('0')}
+${insn}`, { el2: true });
+    assert.equal(r.exit.reason, 'debug', insn);
+    assert.equal(r.vcpu.cpu.el, 1, insn);
+  }
+  const r = run(`${setup('0')}
+mrs x4, ctr_el0
+mrs x5, dczid_el0`, { el2: true });
+  assert.equal(r.vcpu.getReg(4), r.vcpu.cpu.reg('CTR_EL0'));
+  assert.equal(r.vcpu.getReg(5), 4n, 'DCZID_EL0: 64-byte blocks, DC ZVA permitted');
+  assert.equal(run(`${setup('1 << 28')}
+mrs x5, dczid_el0`, { el2: true }).vcpu.getReg(5), 0x14n, 'DZP while HCR_EL2.TDZ');
+});
+
 test('EL0 traps to EL1: DAIF without SCTLR_EL1.UMA, CTR_EL0 without UCT, DC ZVA without DZE', () => {
   for (const [insn, iss] of [
     ['mrs x3, daif', (3 << 20) | (1 << 17) | (3 << 14) | (4 << 10) | (3 << 5) | (2 << 1) | 1],

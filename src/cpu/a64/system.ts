@@ -39,6 +39,35 @@ const DC_ZVA_KEY = (1 << 14) | (3 << 11) | (7 << 7) | (4 << 3) | 1;
 const HCR_OFFSET = S.SYSREGS + SYSREG_BY_NAME.get('HCR_EL2')!.slot * 8;
 
 const DAIF_KEY = SYSREG_BY_NAME.get('DAIF')!.key;
+const CTR_KEY = SYSREG_BY_NAME.get('CTR_EL0')!.key;
+const CTR_OFFSET = S.SYSREGS + SYSREG_BY_NAME.get('CTR_EL0')!.slot * 8;
+const DCZID_KEY = SYSREG_BY_NAME.get('DCZID_EL0')!.key;
+/** HCR_EL2 trap bits: TID2 (cache identification), TPC (to PoC), TPU (to PoU). */
+const HCR_TID2 = 1 << 17, HCR_TPC = 1 << 23, HCR_TPU = 1 << 24;
+const sysKey = (op1: number, crn: number, crm: number, op2: number) => (1 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
+/**
+ * Cache maintenance by VA that EL0 and EL1 may issue (Linux: 60,000 each of
+ * IC IVAU and DC CVAU per boot), with the HCR_EL2 bit that traps it from EL1.
+ */
+const MAINTENANCE_NOPS = new Map([
+  [sysKey(3, 7, 5, 1), HCR_TPU], // IC IVAU
+  [sysKey(3, 7, 11, 1), HCR_TPU], // DC CVAU
+  [sysKey(3, 7, 10, 1), HCR_TPC], // DC CVAC
+  [sysKey(3, 7, 14, 1), HCR_TPC], // DC CIVAC
+]);
+
+/**
+ * At EL2, emits `inline`. At EL1, tests HCR_EL2 at run time: `viaHelper`
+ * (which raises the trap) when any of `trapBits` is set, else `inline`.
+ */
+function unlessHcrTraps(t: Translator, trapBits: number, inline: () => void, viaHelper: () => void): void {
+  if (t.ctx.el >= 2) { inline(); return; }
+  t.fb.get(t.cpu).mem(Op.i32_load, HCR_OFFSET, 2).i32(trapBits).op(Op.i32_and).if();
+  viaHelper();
+  t.fb.else();
+  inline();
+  t.fb.end();
+}
 
 /**
  * MSR DAIF, Xt at EL1/EL2 (local_irq_save/restore, 90,000 per Linux boot):
@@ -114,6 +143,12 @@ export const SYSTEM: Encoding[] = [
     translate: (t, f) => {
       const key = (1 << 14) | (f.op1 << 11) | (f.crn << 7) | (f.crm << 3) | f.op2;
       const callSys = (mayChangeContext: boolean) => { t.syncPc(); t.callHelper('sys', () => t.fb.i32(key).i32(f.rt), mayChangeContext); };
+      const trapBit = MAINTENANCE_NOPS.get(key);
+      if (trapBit !== undefined && t.ctx.el >= 1) {
+        // cache maintenance by VA is a no-op here (translations follow stores): only a trap to EL2 remains
+        unlessHcrTraps(t, trapBit, () => {}, () => { callSys(false); t.returnIfNonZero(); });
+        return;
+      }
       if (key === DC_ZVA_KEY && t.ctx.el >= 1) {
         // zeroing cannot change the translation context: the block goes on (see Translator.zeroBlock)
         t.zeroBlock(f.rt, HCR_OFFSET, () => callSys(false));
@@ -151,6 +186,20 @@ export const SYSTEM: Encoding[] = [
       }
       if (sysregKeyOf(f) === DAIF_KEY && t.ctx.el >= 1) { // EL0 may trap (SCTLR_EL1.UMA): the helper checks
         t.setX(f.rt, () => t.fb.get(t.cpu).mem(Op.i64_load32_u, S.DAIF, 2).i64(6n).op(Op.i64_shl));
+        return;
+      }
+      if (sysregKeyOf(f) === CTR_KEY && t.ctx.el >= 1) { // read-only constant; HCR_EL2.TID2 traps EL1
+        const viaHelper = () => { t.syncPc(); t.callHelper('mrs', () => t.fb.i32(CTR_KEY).i32(f.rt), false); t.returnIfNonZero(); };
+        unlessHcrTraps(t, HCR_TID2, () => t.setX(f.rt, () => t.fb.get(t.cpu).mem(Op.i64_load, CTR_OFFSET, 3)), viaHelper);
+        return;
+      }
+      if (sysregKeyOf(f) === DCZID_KEY && t.ctx.el >= 1) { // BS = 4; DZP set at EL1 while HCR_EL2.TDZ traps DC ZVA
+        t.setX(f.rt, () => {
+          t.fb.i64(4n);
+          if (t.ctx.el === 1) {
+            t.fb.get(t.cpu).mem(Op.i64_load32_u, HCR_OFFSET, 2).i64(28n).op(Op.i64_shr_u).i64(1n).op(Op.i64_and).i64(4n).op(Op.i64_shl).op(Op.i64_or);
+          }
+        });
         return;
       }
       t.syncPc();
