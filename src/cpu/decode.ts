@@ -58,7 +58,13 @@ export function compilePattern(enc: Encoding): CompiledEncoding {
     }
   }
   if (bit !== 0) throw new Error(`${enc.name}: pattern covers ${32 - bit} bits, not 32`);
-  return { ...enc, mask: mask >>> 0, value: value >>> 0, fields, extract: fieldExtractor(fields) };
+  // every row gets the same properties in the same order (one hidden class for V8: the decoder and
+  // the translator read them for every instruction, and spreading rows with and without `when` made
+  // those reads megamorphic)
+  return {
+    name: enc.name, pattern: enc.pattern, when: enc.when, translate: enc.translate,
+    mask: mask >>> 0, value: value >>> 0, fields, extract: fieldExtractor(fields),
+  };
 }
 
 /**

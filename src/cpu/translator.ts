@@ -459,12 +459,12 @@ export class Translator {
    */
   accessRegisters(isLoad: boolean, info: number, rn: number, index: AccessIndex, offset: number, toW: boolean, rt2?: number): void {
     if (!isLoad) this.storedInBlock = true;
-    const name = accessFunctionName(isLoad, info & MemInfo.SIZE_MASK, isLoad && (info & MemInfo.SIGN) !== 0, rt2 === undefined ? 'register' : 'pair', toW);
+    const fn = registerAccessFunction(isLoad, info & MemInfo.SIZE_MASK, isLoad && (info & MemInfo.SIGN) !== 0, rt2 !== undefined, toW);
     const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
     const f = this.fb;
     f.get(this.cpu).i32(this.slowPathInfo(info) | (mmuIdx << MMU_INDEX_SHIFT) | (index << INDEX_SHIFT)).i32((offset << 5) | rn);
     if (rt2 !== undefined) f.i32(rt2);
-    f.i32(HELPER_SLOT[name]).callIndirect(this.typeIndex(ACCESS_TYPE_BY_NAME.get(name)!));
+    f.i32(fn.slot).callIndirect(this.typeIndex(fn.type));
   }
 
   /**
@@ -636,7 +636,19 @@ export const HELPER_SLOT = Object.fromEntries([...Object.keys(HELPER_TYPES), ...
 
 const INLINE_TLB = process.env.ARMVIRT_INLINE_TLB === '1';
 
-const ACCESS_TYPE_BY_NAME = new Map(ACCESS_FUNCTIONS.map(a => [a.name, a.type]));
+/** The register and pair access functions by registerAccessKey (no name to build per translated access). */
+const REGISTER_ACCESS = new Map(ACCESS_FUNCTIONS.filter(a => a.form !== 'value').map(a =>
+  [registerAccessKey(a.isLoad, a.sizeLog2, a.signed, a.form === 'pair', a.toW), { type: a.type, slot: HELPER_SLOT[a.name] }]));
+
+function registerAccessKey(isLoad: boolean, sizeLog2: number, signed: boolean, pair: boolean, toW: boolean): number {
+  return (isLoad ? 1 : 0) | (sizeLog2 << 1) | (signed ? 16 : 0) | (pair ? 32 : 0) | (toW ? 64 : 0);
+}
+
+function registerAccessFunction(isLoad: boolean, sizeLog2: number, signed: boolean, pair: boolean, toW: boolean): { type: FuncType; slot: number } {
+  const fn = REGISTER_ACCESS.get(registerAccessKey(isLoad, sizeLog2, signed, pair, toW));
+  if (!fn) throw new Error(`no ${pair ? 'pair' : 'register'} access function for ${isLoad ? 'load' : 'store'} of 2^${sizeLog2} bytes`);
+  return fn;
+}
 
 /** Access functions by [isLoad][signed][sizeLog2], with their helper-table slots. */
 const ACCESS_BY_KIND = [false, true].map(isLoad => [false, true].map(signed => [0, 1, 2, 3, 4].map(sizeLog2 => {
