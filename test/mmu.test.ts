@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { runAsm, RAM_BASE, CODE_BASE, type RunResult } from './support/machine';
 import { PageTables, D, MAIR, NORMAL, DEVICE, tcrEl1, writeU64, readU64, readBytes, brkVectors } from './support/pagetables';
 import type { Vcpu } from '../src/hv/vm';
+import { assemble } from './support/asm';
 
 const VECTORS = 0x4001_0000; // inside the identity-mapped RAM, so the vectors are reachable with the MMU on
 const DATA_PA = 0x4030_0000;
@@ -431,4 +432,34 @@ test('stage 2 under stage 1: a stage-1 table in unmapped IPA space faults with S
   assert.equal(esr & 0x1ffffffn, (1n << 7n) | 0x05n);
   assert.equal(r.vcpu.cpu.reg('FAR_EL2'), 0x0000_0012_3456_7000n);
   assert.equal(r.vcpu.cpu.reg('HPFAR_EL2'), (0x8000_0000n >> 12n) << 4n);
+});
+
+test('an address-space switch (TTBR0_EL1 with another ASID) runs the code the new tables map at the same VA', () => {
+  const CODE_VA = 0x1000_0000n, CODE_A = 0x4036_0000, CODE_B = 0x4037_0000;
+  const r = runMmu(`
+    ${mov64('x9', CODE_VA)}
+    blr x9
+    mov x10, x0
+    msr ttbr0_el1, x23        // tables B, ASID 2
+    isb
+    blr x9
+    mov x11, x0
+    msr ttbr0_el1, x22        // tables A again, ASID 0
+    isb
+    blr x9
+    mov x12, x0`, {
+    granule: 12, t0sz: 25,
+    map: (pt, vcpu) => {
+      const other = new PageTables(vcpu, 12, 39, POOL + 0x10_0000);
+      identity(other);
+      // process-private (nG) code at one VA: "mov x0, #n; ret" in two physical pages
+      pt.map(CODE_VA, CODE_A, 3, NORMAL | D.NG);
+      other.map(CODE_VA, CODE_B, 3, NORMAL | D.NG);
+      new Uint8Array(vcpu.vm.memory.buffer).set(assemble('mov x0, #1\nret'), vcpu.vm.ramOffset(CODE_A));
+      new Uint8Array(vcpu.vm.memory.buffer).set(assemble('mov x0, #2\nret'), vcpu.vm.ramOffset(CODE_B));
+      vcpu.setReg(23, BigInt(other.root) | (2n << 48n)); // (x22, tables A with ASID 0, is set by runMmu)
+    },
+  });
+  expectBrk(r);
+  assert.deepEqual([r.vcpu.getReg(10), r.vcpu.getReg(11), r.vcpu.getReg(12)], [1n, 2n, 1n]);
 });

@@ -163,7 +163,23 @@ export class Cpu {
    */
   lastFetchSurvivesSwitch = false;
   /** Per jump-cache entry: lastFetchSurvivesSwitch when it was filled. */
-  readonly jumpCacheSurvivesSwitch = new Uint8Array(JC_ENTRIES);
+  private readonly jumpCacheSurvivesSwitch = new Uint8Array(JC_ENTRIES);
+  /**
+   * Jump-cache indexes filled with an entry that does not survive an
+   * address-space switch, since the last switch (switchAddressSpace clears
+   * just these instead of scanning all 65,536; a full scan when it overflowed).
+   */
+  private readonly jumpCacheToClear = new Int32Array(8192);
+  private jumpCacheToClearCount = 0;
+
+  /** Records how the jump-cache entry at `index` (just filled) fares on an address-space switch. */
+  noteJumpCacheEntry(index: number, survivesSwitch: boolean): void {
+    this.jumpCacheSurvivesSwitch[index] = survivesSwitch ? 1 : 0;
+    if (!survivesSwitch && this.jumpCacheToClearCount <= this.jumpCacheToClear.length) {
+      if (this.jumpCacheToClearCount < this.jumpCacheToClear.length) this.jumpCacheToClear[this.jumpCacheToClearCount] = index;
+      this.jumpCacheToClearCount++; // one past the end means: overflowed
+    }
+  }
 
   constructor(config: CpuConfig) {
     this.index = config.index;
@@ -510,11 +526,17 @@ export class Cpu {
       this.fetchVpn.fill(-1, m * TLB_ENTRIES, (m + 1) * TLB_ENTRIES);
     }
     const jc = (this.base + JC_OFFSET) >> 2;
-    for (let i = 0; i < JC_ENTRIES; i++) {
-      if (this.jumpCacheSurvivesSwitch[i]) continue;
+    const clear = (i: number) => {
+      if (this.jumpCacheSurvivesSwitch[i]) return;
       const e = jc + i * (JC_ENTRY_SIZE >> 2);
       this.u32[e] = 0xffffffff; this.u32[e + 1] = 0xffffffff;
+    };
+    if (this.jumpCacheToClearCount <= this.jumpCacheToClear.length) {
+      for (let k = 0; k < this.jumpCacheToClearCount; k++) clear(this.jumpCacheToClear[k]);
+    } else {
+      for (let i = 0; i < JC_ENTRIES; i++) clear(i);
     }
+    this.jumpCacheToClearCount = 0;
   }
 
   /** Drops every jump-cache entry (the VA->translation mapping may have changed). */

@@ -184,7 +184,7 @@ export class CodeCache implements CodeCacheHooks {
     if (!block) return;
     const e = (cpu.base + JC_OFFSET + jcIndex(pcLo) * JC_ENTRY_SIZE) >> 2;
     cpu.jumpCachePages.add(jumpCachePageKey(pcLo, pcHi));
-    cpu.jumpCacheSurvivesSwitch[jcIndex(pcLo)] = cpu.lastFetchSurvivesSwitch ? 1 : 0;
+    cpu.noteJumpCacheEntry(jcIndex(pcLo), cpu.lastFetchSurvivesSwitch);
     cpu.u32[e] = pcLo;
     cpu.u32[e + 1] = pcHi;
     cpu.u32[e + 2] = block.slot;
