@@ -178,3 +178,39 @@ test('repeated loads and stores of general registers hit the soft-TLB (register 
   // one miss per page and access kind, not one per access
   assert.ok(vcpu.cpu.stats.tlbMisses < 10, `${vcpu.cpu.stats.tlbMisses} soft-TLB misses`);
 });
+
+test('exclusive stores to a page in the soft-TLB (the wasm fast path): success, and failure after a change, CLREX or at another address', () => {
+  const { vcpu, exit } = runAsm(`
+    movz x1, #0x4010, lsl #16
+    str xzr, [x1]             // the page gets a soft-TLB write entry
+    str xzr, [x1, #8]
+    mov x2, #100
+  inc:                        // 100 atomic increments
+    ldxr x3, [x1]
+    add x3, x3, #1
+    stxr w4, x3, [x1]
+    cbnz w4, inc
+    subs x2, x2, #1
+    b.ne inc
+    ldr x5, [x1]
+    ldxr w6, [x1]             // the value changes between LDXR and STXR: fails
+    mov w7, #7
+    str w7, [x1]
+    stxr w8, w6, [x1]
+    ldxr x6, [x1]             // CLREX: fails
+    clrex
+    stxr w9, x6, [x1]
+    ldxr x6, [x1]             // another address: fails
+    add x13, x1, #8
+    stxr w10, x6, [x13]
+    ldxrb w6, [x1]            // byte-sized, unchanged: succeeds
+    add w6, w6, #1
+    stxrb w11, w6, [x1]
+    ldr x12, [x1]
+    brk #0
+  `);
+  assert.equal(exit.reason, 'debug');
+  assert.equal(vcpu.getReg(5), 100n);
+  assert.deepEqual([8, 9, 10, 11].map(r => vcpu.getReg(r)), [1n, 1n, 1n, 0n]);
+  assert.equal(vcpu.getReg(12), 8n, 'the failed STXRs stored nothing; the byte STXR stored 7 + 1');
+});

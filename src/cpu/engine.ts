@@ -9,7 +9,7 @@ import { ByteWriter, FunctionBuilder, ModuleBuffers, ModuleBuilder, Op, ValType,
 import { HELPER_TYPES, PC_WORD_SHIFT, SLOW_PATH_TYPES, type HelperImpls, type HelperName } from './helpers';
 import { jumpCacheIndex, jumpCachePageKey, JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
 import { HELPER_SLOT, Translator } from './translator';
-import { ACCESS_FUNCTIONS, addAccessFunction, addSlowPathFunction } from './access-functions';
+import { ACCESS_FUNCTIONS, addAccessFunction, addSlowPathFunction, addStoreExclusiveFunction } from './access-functions';
 import type { Decoder } from './decode';
 import type { Cpu, CodeCacheHooks } from './cpu';
 
@@ -116,12 +116,14 @@ export class CodeCache implements CodeCacheHooks {
       storeSlow: slowPath('storeSlow', false),
       storeSlowVector: slowPath('storeSlowVector', false),
     };
+    const storeExclusive = addStoreExclusiveFunction(mb, names.indexOf('storeExclusive')) - names.length;
     const accessFunctions = ACCESS_FUNCTIONS.map(fn =>
       addAccessFunction(mb, fn, names.indexOf(fn.isLoad ? 'load' : 'store'), accessFailed) - names.length);
     const inst = new WebAssembly.Instance(new WebAssembly.Module(mb.encode()), { env: { memory: this.memory }, h: helpers });
     names.forEach((name, i) => { this.trampolines[HELPER_SLOT[name]] = inst.exports['f' + i]; });
     ACCESS_FUNCTIONS.forEach((fn, i) => { this.trampolines[HELPER_SLOT[fn.name]] = inst.exports['f' + accessFunctions[i]]; });
     for (const [name, i] of Object.entries(slowPaths)) this.trampolines[HELPER_SLOT[name as keyof typeof slowPaths]] = inst.exports['f' + i];
+    this.trampolines[HELPER_SLOT.storeExclusive] = inst.exports['f' + storeExclusive]; // wasm fast path before the helper
     this.accessFailedTag = inst.exports['t' + accessFailed];
     return this.newHelperTable();
   }
@@ -450,7 +452,7 @@ export function makeHelpers(cache: () => CodeCache): HelperImpls {
     eret: base => at(base).helperEret(),
     hint: (base, hint) => at(base).helperHint(hint),
     barrier: () => 0,
-    storeExclusive: (base, lo, hi, info) => at(base).helperStoreExclusive(lo, hi, info),
+    storeExclusive: (base, lo, hi, info) => at(base).helperStoreExclusive(lo, hi, info & PC_INFO_MASK), // above: the soft-TLB index
     fpOp: (base, op, regs) => at(base).helperFpOp(op, regs),
     trace: (base, lo, hi) => { const c = cache(); c.traceInstructions?.(c.cpuAt(base), lo >>> 0, hi >>> 0); },
   };

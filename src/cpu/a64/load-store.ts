@@ -23,7 +23,7 @@ import { Op, OpSIMD, ValType } from '../wasm/emitter';
 import { MemInfo } from '../helpers';
 import { S } from '../state';
 import { checkFpAccess } from './fp-access';
-import { AccessIndex as Index } from '../access-functions';
+import { AccessIndex as Index, MMU_INDEX_SHIFT } from '../access-functions';
 
 /** What one register transfer moves: access size, direction, extension and register file. */
 interface Transfer {
@@ -248,7 +248,8 @@ function storeExclusive(t: Translator, f_: { rs: number; rn: number; rt: number;
   const info = sizeLog2 | (rt << MemInfo.RT_SHIFT) | MemInfo.ALIGN_REQUIRED | MemInfo.EXCLUSIVE |
     (f_.release ? MemInfo.ACQ_REL : 0) | (sizeLog2 === 3 && rt2 === undefined ? MemInfo.SF : 0);
   t.syncPc();
-  t.callHelper('storeExclusive', () => { t.pushHalves(addr); f.i32(info); });
+  // the soft-TLB index is for the wasm fast path (access-functions.ts addStoreExclusiveFunction)
+  t.callHelper('storeExclusive', () => { t.pushHalves(addr); f.i32(info | (t.ctx.mmuIdx << MMU_INDEX_SHIFT)); });
   t.returnIfNonZero();
   t.setW(rs, () => f.get(t.cpu).mem(Op.i32_load, S.SCRATCH + 16, 2));
   t.release(addr);
