@@ -20,6 +20,12 @@ import type { VirtMachine } from './vmm/machine';
 // that fails validation then throws when called; the vCPU reports that as an
 // internal error, as for a module that does not compile.
 setFlagsFromString('--wasm-lazy-validation');
+// V8 recompiles a wasm function with its optimising compiler once it has run
+// "enough" (the tiering budget, ~1.8 M by default). Most region functions of a
+// boot are warm rather than hot; with a budget 16 times larger fewer of them
+// are recompiled, and the Linux boot took about 4% less time (5.5 -> 5.25 s,
+// median of 6), while the CPU-bound benchmark did not change.
+setFlagsFromString('--wasm-tiering-budget=30000000');
 
 const USAGE = `Usage: armvirt run --kernel FILE [options]
        armvirt --help | --version
