@@ -47,6 +47,31 @@ test('MMIO reads and writes exit to the VMM and the access is replayed with its 
   assert.equal(v.exitCounts.mmio, 2);
 });
 
+test('LDP and STP whose two elements are both MMIO: one exit per element, each replayed once, also in a loop', () => {
+  const { vcpus } = vmWith(`
+    movz x1, #0x0a00, lsl #16
+    mov x5, #2
+  again:                      // twice through the same instructions
+    ldp w3, w4, [x1]
+    stp w4, w3, [x1, #8]
+    subs x5, x5, #1
+    b.ne again
+    brk #0
+  `);
+  const v = vcpus[0];
+  v.setGuestDebug(true);
+  const seen: string[] = [];
+  let exit = v.run();
+  for (let n = 0; exit.reason === 'mmio' && n < 20; n++, exit = v.run()) {
+    seen.push(`${exit.isWrite ? 'w' : 'r'} ${exit.pa.toString(16)}${exit.isWrite ? ' ' + exit.data : ''}`);
+    v.completeMmio(exit.isWrite ? 0 : exit.pa & 0xff); // a read returns the low byte of its address
+  }
+  assert.equal(exit.reason, 'debug');
+  const once = ['r a000000', 'r a000004', 'w a000008 4', 'w a00000c 0'];
+  assert.deepEqual(seen, [...once, ...once]);
+  assert.deepEqual([v.getReg(3), v.getReg(4)], [0n, 4n]);
+});
+
 test('PSCI over HVC without EL2: VERSION, then SYSTEM_OFF is a shutdown event', () => {
   const { vcpus } = vmWith(`
     movz w0, #0x8400, lsl #16      // PSCI_VERSION

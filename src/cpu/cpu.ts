@@ -116,8 +116,24 @@ export class Cpu {
   pendingExit: PendingExit | null = null;
   /** BRK exits to the VMM instead of raising a guest exception (guest debugging). */
   trapBreakpoints = false;
-  /** MMIO results the VMM supplied, replayed when the faulting instruction runs again. */
+  /**
+   * MMIO results the VMM supplied for the accesses of one instruction (at
+   * replayPcLo/Hi), in order, replayed when the instruction runs again. An
+   * instruction with two MMIO elements (LDP, STP) exits once per element and
+   * runs three times: the list grows, and each run consumes it from the
+   * start (replayCursor). A run is told apart from a later execution of the
+   * same instruction by (runs, BUDGET) at its first access: BUDGET only
+   * decreases within a run, at each block entry.
+   */
   private readonly mmioReplay: Array<{ pa: number; size: number; isWrite: boolean; lo: number; hi: number }> = [];
+  private replayCursor = 0;
+  private replayPcLo = 0;
+  private replayPcHi = 0;
+  private replayStamped = false;
+  private replayStampRun = 0;
+  private replayStampBudget = 0;
+  /** Calls of run() so far (see mmioReplay). */
+  private runs = 0;
 
   mmu: Mmu = flatMmu;
   code!: CodeCacheHooks;
@@ -871,7 +887,12 @@ export class Cpu {
   completeMmio(lo: number, hi: number): void {
     const e = this.pendingExit;
     if (!e || e.kind !== 'mmio') return;
+    const pcLo = this.u32[(this.base + S.PC) >> 2], pcHi = this.u32[(this.base + S.PC + 4) >> 2];
+    if (pcLo !== this.replayPcLo || pcHi !== this.replayPcHi) this.mmioReplay.length = 0; // another instruction's
+    this.replayPcLo = pcLo; this.replayPcHi = pcHi;
     this.mmioReplay.push({ pa: e.pa, size: e.size, isWrite: e.isWrite, lo: lo >>> 0, hi: hi >>> 0 });
+    this.replayCursor = 0;
+    this.replayStamped = false;
     this.pendingExit = null;
   }
 
@@ -891,11 +912,22 @@ export class Cpu {
   }
 
   private takeReplay(pa: number, size: number, isWrite: boolean) {
-    const r = this.mmioReplay[0];
-    if (!r) return undefined;
-    if (r.pa === pa && r.size === size && r.isWrite === isWrite) { this.mmioReplay.shift(); return r; }
-    this.mmioReplay.length = 0; // the guest did something else (e.g. took an interrupt): forget stale results
-    return undefined;
+    if (this.mmioReplay.length === 0) return undefined;
+    const forget = () => { this.mmioReplay.length = 0; return undefined; };
+    // another instruction, or a later execution of this one: the results are stale
+    if (this.u32[(this.base + S.PC) >> 2] !== this.replayPcLo || this.u32[(this.base + S.PC + 4) >> 2] !== this.replayPcHi) return forget();
+    if (!this.replayStamped) {
+      this.replayStamped = true;
+      this.replayStampRun = this.runs;
+      this.replayStampBudget = this.budget;
+    } else if (this.replayStampRun !== this.runs || this.replayStampBudget !== this.budget) {
+      return forget();
+    }
+    if (this.replayCursor >= this.mmioReplay.length) return undefined; // a further access of this run: performed, and recorded on completion
+    const r = this.mmioReplay[this.replayCursor];
+    if (r.pa !== pa || r.size !== size || r.isWrite !== isWrite) return forget(); // the guest did something else (e.g. took an interrupt)
+    this.replayCursor++;
+    return r;
   }
 
   /** Translates an instruction fetch at PC; on a fault takes the prefetch abort and returns -1. */
@@ -1103,6 +1135,7 @@ export class Cpu {
    */
   run(budget: number): CpuStop {
     if (!this.powered) return { reason: 'off' };
+    this.runs++;
     this.budget = budget;
     this.updateTbFlags(); // pick up state the VMM or a test changed from TypeScript (CPACR_EL1, CPTR_EL2 ...)
     for (;;) {
