@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteWriter, FunctionBuilder, ModuleBuilder, Op, ValType } from '../src/cpu/wasm/emitter';
+import { ByteWriter, FunctionBuilder, ModuleBuffers, ModuleBuilder, Op, ValType } from '../src/cpu/wasm/emitter';
 
 function bytesOf(fn: (w: ByteWriter) => void): number[] {
   const w = new ByteWriter();
@@ -55,4 +55,29 @@ test('imported functions and memory are wired by index', () => {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const inst = new WebAssembly.Instance(new WebAssembly.Module(mb.encode()), { env: { memory }, h: { add: (x: number, y: number) => x + y } });
   assert.equal((inst.exports.f0 as (x: number) => number)(10), 30);
+});
+
+test('modules built one after another in the same ModuleBuffers are independent', () => {
+  const buffers = new ModuleBuffers();
+  const code = new ByteWriter();
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const results: number[][] = [];
+  for (const [count, base] of [[3, 100], [1, 7], [5, 40]]) {
+    const mb = new ModuleBuilder({}, buffers);
+    for (let i = 0; i < count; i++) {
+      const f = new FunctionBuilder(1, code); // the code buffer is reused too, as by the translator
+      const t = f.local(ValType.I32);
+      f.get(0).i32(base + i).op(Op.i32_add).set(t).get(t);
+      mb.addFunction({ params: [ValType.I32], results: [ValType.I32] }, f);
+    }
+    const bytes = mb.encode();
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    results.push(Array.from({ length: count }, (_, i) => (inst.exports['f' + i] as (x: number) => number)(1000)));
+  }
+  assert.deepEqual(results, [[1100, 1101, 1102], [1007], [1040, 1041, 1042, 1043, 1044]]);
+});
+
+test('ASCII and non-ASCII names encode as UTF-8 with their byte length', () => {
+  assert.deepEqual(bytesOf(w => w.string('f12')), [3, 0x66, 0x31, 0x32]);
+  assert.deepEqual(bytesOf(w => w.string('é')), [2, 0xc3, 0xa9]);
 });
