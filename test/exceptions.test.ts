@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runAsm, CODE_BASE, type RunResult, type RunOptions } from './support/machine';
+import { runAsm, CODE_BASE, ERET_TO_EL1, type RunResult, type RunOptions } from './support/machine';
 import { brkVectors } from './support/pagetables';
 
 const VEC1 = 0x4001_0000;
@@ -21,6 +21,15 @@ function run(source: string, options: RunOptions = {}): RunResult {
       options.setup?.(vcpu);
     },
   });
+}
+
+/** Sets HCR_EL2 to `bits` plus RW (EL1 is AArch64) and drops from EL2 to EL1h at the label `el1:`. */
+function el1UnderHcr(bits: string): string {
+  return `
+    mov x0, #(${bits})
+    orr x0, x0, #(1 << 31)
+    msr hcr_el2, x0
+    ${ERET_TO_EL1}`;
 }
 
 function state(r: RunResult, el: 1 | 2) {
@@ -139,16 +148,7 @@ test('IRQ routed to EL2 by HCR_EL2.IMO is taken from EL1 although PSTATE.I is se
 });
 
 test('virtual IRQ (HCR_EL2.VI with IMO) is taken at EL1 once PSTATE.I is clear', () => {
-  const r = run(`
-    mov x0, #((1 << 4) | (1 << 7))
-    orr x0, x0, #(1 << 31)
-    msr hcr_el2, x0
-    adr x0, el1
-    msr elr_el2, x0
-    mov x0, #0x3c5
-    msr spsr_el2, x0
-    eret
-  el1:
+  const r = run(`${el1UnderHcr('(1 << 4) | (1 << 7)')}
     mrs x4, isr_el1
     msr daifclr, #2
     mov x6, #6`, { el2: true });
@@ -174,16 +174,7 @@ test('HCR_EL2.TGE routes EL0 synchronous exceptions to EL2', () => {
 });
 
 test('WFI/WFE traps: HCR_EL2.TWI from EL1 (EC 0x01, CV=1 COND=0xe TI=0), SCTLR_EL1.nTWE=0 from EL0 (TI=1)', () => {
-  const r = run(`
-    mov x0, #(1 << 13)
-    orr x0, x0, #(1 << 31)
-    msr hcr_el2, x0
-    adr x0, el1
-    msr elr_el2, x0
-    mov x0, #0x3c5
-    msr spsr_el2, x0
-    eret
-  el1:
+  const r = run(`${el1UnderHcr('1 << 13')}
     wfi`, { el2: true });
   const s = state(r, 2);
   assert.deepEqual([s.vector, s.ec, s.iss], [0x400, 0x01, 0x1e00000]);
@@ -194,40 +185,21 @@ test('WFI/WFE traps: HCR_EL2.TWI from EL1 (EC 0x01, CV=1 COND=0xe TI=0), SCTLR_E
 });
 
 test('HCR_EL2.TVM/TID3 trap MSR SCTLR_EL1 and MRS ID registers to EL2 with the EC 0x18 syndrome', () => {
-  const setup = (bits: string) => `
-    mov x0, #(${bits})
-    orr x0, x0, #(1 << 31)
-    msr hcr_el2, x0
-    adr x0, el1
-    msr elr_el2, x0
-    mov x0, #0x3c5
-    msr spsr_el2, x0
-    eret
-  el1:`;
-  let s = state(run(`${setup('1 << 26')}\nmsr sctlr_el1, x2`, { el2: true }), 2);
+  let s = state(run(`${el1UnderHcr('1 << 26')}\nmsr sctlr_el1, x2`, { el2: true }), 2);
   // Op0=3 Op2=0 Op1=0 CRn=1 Rt=2 CRm=0 Direction=0 (write)
   assert.deepEqual([s.vector, s.ec, s.iss], [0x400, 0x18, (3 << 20) | (1 << 10) | (2 << 5)]);
-  s = state(run(`${setup('1 << 18')}\nmrs x9, id_aa64mmfr0_el1`, { el2: true }), 2);
+  s = state(run(`${el1UnderHcr('1 << 18')}\nmrs x9, id_aa64mmfr0_el1`, { el2: true }), 2);
   // Op0=3 Op2=0 Op1=0 CRn=0 Rt=9 CRm=7 Direction=1 (read)
   assert.deepEqual([s.ec, s.iss], [0x18, (3 << 20) | (9 << 5) | (7 << 1) | 1]);
   // without the trap bits the same accesses complete at EL1
-  const r = run(`${setup('0')}\nmrs x9, id_aa64mmfr0_el1`, { el2: true });
+  const r = run(`${el1UnderHcr('0')}\nmrs x9, id_aa64mmfr0_el1`, { el2: true });
   assert.equal(r.exit.reason, 'debug');
   assert.equal(r.vcpu.cpu.el, 1);
   assert.equal(r.vcpu.getReg(9), r.vcpu.cpu.reg('ID_AA64MMFR0_EL1'));
 });
 
 test('DC ZVA at EL1 traps to EL2 with HCR_EL2.TDZ, and zeroes its block without it', () => {
-  const setup = (bits: string) => `
-    mov x0, #(${bits})
-    orr x0, x0, #(1 << 31)
-    msr hcr_el2, x0
-    adr x0, el1
-    msr elr_el2, x0
-    mov x0, #0x3c5
-    msr spsr_el2, x0
-    eret
-  el1:
+  const setup = (bits: string) => `${el1UnderHcr(bits)}
     movz x3, #0x4010, lsl #16
     mov x5, #-1
     str x5, [x3, #0x28]       // the block's page is now in the soft-TLB for writes
@@ -243,16 +215,7 @@ test('DC ZVA at EL1 traps to EL2 with HCR_EL2.TDZ, and zeroes its block without 
 });
 
 test('HCR_EL2.TID2/TPU/TPC trap CTR_EL0 reads and cache maintenance by VA from EL1; without them they complete', () => {
-  const setup = (bits: string) => `
-    mov x0, #(${bits})
-    orr x0, x0, #(1 << 31)
-    msr hcr_el2, x0
-    adr x0, el1
-    msr elr_el2, x0
-    mov x0, #0x3c5
-    msr spsr_el2, x0
-    eret
-  el1:
+  const setup = (bits: string) => `${el1UnderHcr(bits)}
     movz x3, #0x4010, lsl #16`;
   const cases = [
     ['1 << 17', 'mrs x4, ctr_el0', (3 << 20) | (1 << 17) | (3 << 14) | (4 << 5) | 1],

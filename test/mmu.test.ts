@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runAsm, RAM_BASE, CODE_BASE, type RunResult } from './support/machine';
+import { runAsm, RAM_BASE, CODE_BASE, ERET_TO_EL1, type RunResult } from './support/machine';
 import { PageTables, D, MAIR, NORMAL, DEVICE, tcrEl1, writeU64, readU64, readBytes, brkVectors } from './support/pagetables';
 import type { Vcpu } from '../src/hv/vm';
 import { assemble } from './support/asm';
@@ -345,12 +345,7 @@ test('stage 2: EL1 accesses go through VTTBR_EL2; a stage-2 fault goes to EL2 wi
     mov x0, #1                // HCR_EL2.VM
     orr x0, x0, #(1 << 31)    // RW: EL1 is AArch64
     msr hcr_el2, x0
-    adr x0, el1
-    msr elr_el2, x0
-    mov x0, #0x3c5            // EL1h, DAIF masked
-    msr spsr_el2, x0
-    eret
-  el1:
+    ${ERET_TO_EL1}
     ldr x3, [x22]             // IPA 0x80000000 -> PA DATA_PA
     str w23, [x24]            // IPA with no stage-2 mapping: stage-2 translation fault
     brk #0`, {
@@ -392,12 +387,7 @@ test('stage 2 under stage 1: a stage-1 table in unmapped IPA space faults with S
     msr mair_el1, x25
     msr tcr_el1, x26
     msr ttbr0_el1, x27
-    adr x0, el1
-    msr elr_el2, x0
-    mov x0, #0x3c5
-    msr spsr_el2, x0
-    eret
-  el1:
+    ${ERET_TO_EL1}
     mrs x0, sctlr_el1
     orr x0, x0, #1
     msr sctlr_el1, x0

@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runAsm, type RunResult, type RunOptions } from './support/machine';
+import { runAsm, ERET_TO_EL1, type RunResult, type RunOptions } from './support/machine';
 import { brkVectors } from './support/pagetables';
 
 const VEC1 = 0x4001_0000;
@@ -53,12 +53,7 @@ test('identification: MPIDR_EL1 as on QEMU virt; with EL2, EL1 reads VPIDR_EL2/V
     movz x0, #0x4142, lsl #16
     msr vpidr_el2, x0
     mrs x5, mpidr_el1          // at EL2: the real one
-    adr x0, el1
-    msr elr_el2, x0
-    mov x0, #0x3c5
-    msr spsr_el2, x0
-    eret
-  el1:
+    ${ERET_TO_EL1}
     mrs x3, mpidr_el1
     mrs x4, midr_el1`, true);
   assert.deepEqual([x(r, 1), x(r, 2)], [0x8000_0000n, 0x411f_d073n], 'reset values mirror MPIDR/MIDR');

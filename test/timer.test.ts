@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runAsm } from './support/machine';
+import { runAsm, ERET_TO_EL1 } from './support/machine';
 import { Vm } from '../src/hv/vm';
 import { CNTFRQ_HZ } from '../src/hw/timer';
 import { assemble } from './support/asm';
@@ -198,12 +198,7 @@ test('CNTHCTL_EL2.EL1PCTEN/EL1PCEN = 0 trap EL1 physical counter/timer accesses 
     msr cnthctl_el2, xzr
     mov x0, #(1 << 31)            // HCR_EL2.RW: EL1 is AArch64
     msr hcr_el2, x0
-    adr x0, el1
-    msr elr_el2, x0
-    mov x0, #0x3c5                // EL1h, DAIF masked
-    msr spsr_el2, x0
-    eret
-  el1:
+    ${ERET_TO_EL1}
     mrs x1, cntvct_el0            // the virtual counter is not trapped
     msr cntp_ctl_el0, xzr         // traps
     brk #0

@@ -18,6 +18,19 @@ export interface RunOptions {
   maxInstructions?: number;
 }
 
+/**
+ * Assembly that drops from EL2 to EL1h with DAIF masked (SPSR_EL2 0x3c5),
+ * continuing at the label `el1:` it ends with. EL1 runs AArch64 only with
+ * HCR_EL2.RW set, which the caller does.
+ */
+export const ERET_TO_EL1 = `
+    adr x0, el1
+    msr elr_el2, x0
+    mov x0, #0x3c5
+    msr spsr_el2, x0
+    eret
+  el1:`;
+
 /** Runs raw A64 code until BRK, an exit the test harness does not handle, or the budget. */
 export function runCode(code: Uint8Array, options: RunOptions = {}): RunResult {
   const ramBytes = options.ramBytes ?? 16 << 20;
