@@ -89,34 +89,51 @@ export function addAccessFunction(mb: ModuleBuilder, fn: AccessFunction, helper:
   const f = new FunctionBuilder(fn.type.params.length);
   const cpu = 0, va = 1, value = 2, info = fn.isLoad ? 2 : 3;
   const entry = f.local(I32), va32 = f.local(I32);
-  const size = 1 << fn.sizeLog2;
   const vector = fn.sizeLog2 === 4;
-  // tag: (va + size - 1) & PAGE_MASK, so an access crossing into the next page misses
-  f.get(va);
-  if (size > 1) f.i64(BigInt(size - 1)).op(Op.i64_add);
-  f.i64(-BigInt(1 << PAGE_BITS)).op(Op.i64_and);
-  // entry = cpu + mmuIdx * TLB_BYTES + ((va >> PAGE_BITS) & (TLB_ENTRIES - 1)) * TLB_ENTRY_SIZE
-  const entryShift = Math.log2(TLB_ENTRY_SIZE);
-  f.get(va).op(Op.i32_wrap_i64).tee(va32).i32(PAGE_BITS - entryShift).op(Op.i32_shr_u)
-    .i32((TLB_ENTRIES - 1) << entryShift).op(Op.i32_and).get(cpu).op(Op.i32_add)
-    .get(info).i32(MMU_INDEX_SHIFT).op(Op.i32_shr_u).i32(Math.log2(TLB_BYTES)).op(Op.i32_shl).op(Op.i32_add).tee(entry);
-  f.mem(Op.i64_load, S.TLB + (fn.isLoad ? TLBE.READ : TLBE.WRITE), 3).op(Op.i64_eq);
+  emitTlbHit(f, { cpu, va, info, va32, entry }, 1 << fn.sizeLog2, fn.isLoad ? TLBE.READ : TLBE.WRITE);
   if (fn.isLoad) {
     f.if(vector ? V128 : I64);
-    f.get(va32).get(entry).mem(Op.i32_load, S.TLB + TLBE.ADDEND, 2).op(Op.i32_add);
+    emitHostAddress(f, va32, entry);
     if (vector) f.simdMem(OpSIMD.v128_load, 0, 0); else f.mem(loadOpcode(fn.sizeLog2, fn.signed), 0, 0);
     f.else();
     emitSlowPath(f, true, vector, info, helper, failed);
     f.end();
   } else {
     f.if();
-    f.get(va32).get(entry).mem(Op.i32_load, S.TLB + TLBE.ADDEND, 2).op(Op.i32_add).get(value);
+    emitHostAddress(f, va32, entry);
+    f.get(value);
     if (vector) f.simdMem(OpSIMD.v128_store, 0, 0); else f.mem(storeOpcode(fn.sizeLog2), 0, 0);
     f.else();
     emitSlowPath(f, false, vector, info, helper, failed);
     f.end();
   }
   return mb.addFunction(fn.type, f);
+}
+
+/**
+ * Pushes an i32, 1 when the soft-TLB entry for an access of `span` bytes at
+ * the i64 in local `va` hits in `field` (TLBE.READ or WRITE): the tag
+ * compared is (va + span - 1) & PAGE_MASK, so an access crossing into the
+ * next page misses. The TLB is the one info's MMU_INDEX field names. Leaves
+ * the low word of va in `va32` and the entry's address in `entry` for
+ * emitHostAddress.
+ */
+function emitTlbHit(f: FunctionBuilder, l: { cpu: number; va: number; info: number; va32: number; entry: number }, span: number, field: number): void {
+  f.get(l.va);
+  if (span > 1) f.i64(BigInt(span - 1)).op(Op.i64_add);
+  f.i64(-BigInt(1 << PAGE_BITS)).op(Op.i64_and);
+  // entry = cpu + mmuIdx * TLB_BYTES + ((va >> PAGE_BITS) & (TLB_ENTRIES - 1)) * TLB_ENTRY_SIZE
+  const entryShift = Math.log2(TLB_ENTRY_SIZE);
+  f.get(l.va).op(Op.i32_wrap_i64).tee(l.va32).i32(PAGE_BITS - entryShift).op(Op.i32_shr_u)
+    .i32((TLB_ENTRIES - 1) << entryShift).op(Op.i32_and).get(l.cpu).op(Op.i32_add)
+    .get(l.info).i32(MMU_INDEX_SHIFT).op(Op.i32_shr_u).i32(3).op(Op.i32_and) // above it: INDEX
+    .i32(Math.log2(TLB_BYTES)).op(Op.i32_shl).op(Op.i32_add).tee(l.entry);
+  f.mem(Op.i64_load, S.TLB + field, 3).op(Op.i64_eq);
+}
+
+/** Pushes the wasm address of a soft-TLB hit: low word of va + the entry's addend (see emitTlbHit). */
+function emitHostAddress(f: FunctionBuilder, va32: number, entry: number): void {
+  f.get(va32).get(entry).mem(Op.i32_load, S.TLB + TLBE.ADDEND, 2).op(Op.i32_add);
 }
 
 /**
@@ -157,19 +174,11 @@ function addRegisterAccessFunction(mb: ModuleBuilder, fn: AccessFunction, helper
     elementInfo();
     f.call(helper).if().throw(failed).end();
   };
-  const span = pair ? 2 * size : size;
-  // soft-TLB check, as the value form, on the bytes of both elements: a pair crossing pages misses
-  f.get(va);
-  if (span > 1) f.i64(BigInt(span - 1)).op(Op.i64_add);
-  f.i64(-BigInt(1 << PAGE_BITS)).op(Op.i64_and);
-  const entryShift = Math.log2(TLB_ENTRY_SIZE);
-  f.get(va).op(Op.i32_wrap_i64).tee(va32).i32(PAGE_BITS - entryShift).op(Op.i32_shr_u)
-    .i32((TLB_ENTRIES - 1) << entryShift).op(Op.i32_and).get(cpu).op(Op.i32_add)
-    .get(info).i32(MMU_INDEX_SHIFT).op(Op.i32_shr_u).i32(3).op(Op.i32_and) // above it: INDEX
-    .i32(Math.log2(TLB_BYTES)).op(Op.i32_shl).op(Op.i32_add).tee(entry);
-  f.mem(Op.i64_load, S.TLB + (fn.isLoad ? TLBE.READ : TLBE.WRITE), 3).op(Op.i64_eq);
+  // one check on the bytes of both elements: a pair crossing pages misses
+  emitTlbHit(f, { cpu, va, info, va32, entry }, pair ? 2 * size : size, fn.isLoad ? TLBE.READ : TLBE.WRITE);
   f.if();
-  f.get(va32).get(entry).mem(Op.i32_load, S.TLB + TLBE.ADDEND, 2).op(Op.i32_add).set(host);
+  emitHostAddress(f, va32, entry);
+  f.set(host);
   if (fn.isLoad) {
     f.get(host).mem(loadOpcode(fn.sizeLog2, fn.signed), 0, 0).set(v1);
     if (pair) f.get(host).mem(loadOpcode(fn.sizeLog2, fn.signed), size, 0).set(v2);
@@ -218,7 +227,7 @@ function addRegisterAccessFunction(mb: ModuleBuilder, fn: AccessFunction, helper
 export function addStoreExclusiveFunction(mb: ModuleBuilder, helper: number): number {
   const f = new FunctionBuilder(4);
   const cpu = 0, vaLo = 1, vaHi = 2, info = 3;
-  const va = f.local(I64), entry = f.local(I32), host = f.local(I32), size = f.local(I32);
+  const va = f.local(I64), va32 = f.local(I32), entry = f.local(I32), host = f.local(I32), size = f.local(I32);
   const slow = () => f.get(cpu).get(vaLo).get(vaHi).get(info).call(helper).ret();
   f.i32(1).get(info).i32(MemInfo.SIZE_MASK).op(Op.i32_and).op(Op.i32_shl).set(size);
   // pairs (16 bytes) and unaligned addresses: the helper
@@ -226,13 +235,12 @@ export function addStoreExclusiveFunction(mb: ModuleBuilder, helper: number): nu
   slow();
   f.end();
   f.get(vaLo).op(Op.i64_extend_i32_u).get(vaHi).op(Op.i64_extend_i32_u).i64(32n).op(Op.i64_shl).op(Op.i64_or).set(va);
-  const entryShift = Math.log2(TLB_ENTRY_SIZE);
-  f.get(vaLo).i32(PAGE_BITS - entryShift).op(Op.i32_shr_u).i32((TLB_ENTRIES - 1) << entryShift).op(Op.i32_and).get(cpu).op(Op.i32_add)
-    .get(info).i32(MMU_INDEX_SHIFT).op(Op.i32_shr_u).i32(3).op(Op.i32_and).i32(Math.log2(TLB_BYTES)).op(Op.i32_shl).op(Op.i32_add).tee(entry)
-    .mem(Op.i64_load, S.TLB + TLBE.WRITE, 3).get(va).i64(-BigInt(1 << PAGE_BITS)).op(Op.i64_and).op(Op.i64_ne).if();
+  emitTlbHit(f, { cpu, va, info, va32, entry }, 1, TLBE.WRITE); // aligned: never crosses a page
+  f.op(Op.i32_eqz).if();
   slow();
   f.end();
-  f.get(vaLo).get(entry).mem(Op.i32_load, S.TLB + TLBE.ADDEND, 2).op(Op.i32_add).set(host);
+  emitHostAddress(f, va32, entry);
+  f.set(host);
   // status = !(armed for this address and size, and memory still holds what LDXR loaded)
   const sized = (op: (sizeLog2: number) => void) => {
     // a br_table over the four sizes would be shorter; four ifs keep the emitter simple
