@@ -7,7 +7,7 @@ import { ByteWriter, FunctionBuilder, Op, OpFC, OpSIMD, ValType, type FuncType }
 import { HELPER_TYPES, type HelperName, MemInfo, PC_WORD_SHIFT, SLOW_PATH_TYPES, type SlowPathName } from './helpers';
 import { S, DC_ZVA_BITS, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE, PAGE_BITS, PAGE_SIZE } from './state';
 import { Exception } from './exceptions';
-import { AccessIndex, ACCESS_FUNCTIONS, accessFunctionName, INDEX_SHIFT, loadOpcode, MMU_INDEX_SHIFT, storeOpcode } from './access-functions';
+import { AccessIndex, ACCESS_FUNCTIONS, INDEX_SHIFT, type AccessForm, loadOpcode, MMU_INDEX_SHIFT, storeOpcode } from './access-functions';
 
 export interface TranslationContext {
   el: number;
@@ -459,7 +459,7 @@ export class Translator {
    */
   accessRegisters(isLoad: boolean, info: number, rn: number, index: AccessIndex, offset: number, toW: boolean, rt2?: number): void {
     if (!isLoad) this.storedInBlock = true;
-    const fn = registerAccessFunction(isLoad, info & MemInfo.SIZE_MASK, isLoad && (info & MemInfo.SIGN) !== 0, rt2 !== undefined, toW);
+    const fn = accessFunction(rt2 === undefined ? 'register' : 'pair', isLoad, info & MemInfo.SIZE_MASK, (info & MemInfo.SIGN) !== 0, toW);
     const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
     const f = this.fb;
     f.get(this.cpu).i32(this.slowPathInfo(info) | (mmuIdx << MMU_INDEX_SHIFT) | (index << INDEX_SHIFT)).i32((offset << 5) | rn);
@@ -499,7 +499,7 @@ export class Translator {
 
   /** Calls the access function for `info`; `args` pushes the address (and for stores the value). */
   private callAccessFunction(isLoad: boolean, info: number, args: () => void): void {
-    const fn = accessFunctionFor(isLoad, info & MemInfo.SIZE_MASK, (info & MemInfo.SIGN) !== 0);
+    const fn = accessFunction('value', isLoad, info & MemInfo.SIZE_MASK, (info & MemInfo.SIGN) !== 0);
     const mmuIdx = info & MemInfo.UNPRIV ? 0 : this.ctx.mmuIdx;
     this.fb.get(this.cpu);
     args();
@@ -636,28 +636,21 @@ export const HELPER_SLOT = Object.fromEntries([...Object.keys(HELPER_TYPES), ...
 
 const INLINE_TLB = process.env.ARMVIRT_INLINE_TLB === '1';
 
-/** The register and pair access functions by registerAccessKey (no name to build per translated access). */
-const REGISTER_ACCESS = new Map(ACCESS_FUNCTIONS.filter(a => a.form !== 'value').map(a =>
-  [registerAccessKey(a.isLoad, a.sizeLog2, a.signed, a.form === 'pair', a.toW), { type: a.type, slot: HELPER_SLOT[a.name] }]));
+const FORM_CODE: Record<AccessForm, number> = { value: 0, register: 1, pair: 2 };
 
-function registerAccessKey(isLoad: boolean, sizeLog2: number, signed: boolean, pair: boolean, toW: boolean): number {
-  return (isLoad ? 1 : 0) | (sizeLog2 << 1) | (signed ? 16 : 0) | (pair ? 32 : 0) | (toW ? 64 : 0);
+/** A number naming an access function (signed only counts for loads narrower than 64 bits, as in its name). */
+function accessKey(form: AccessForm, isLoad: boolean, sizeLog2: number, signed: boolean, toW: boolean): number {
+  return FORM_CODE[form] | (isLoad ? 4 : 0) | (sizeLog2 << 3) | (isLoad && signed && sizeLog2 < 3 ? 64 : 0) | (toW ? 128 : 0);
 }
 
-function registerAccessFunction(isLoad: boolean, sizeLog2: number, signed: boolean, pair: boolean, toW: boolean): { type: FuncType; slot: number } {
-  const fn = REGISTER_ACCESS.get(registerAccessKey(isLoad, sizeLog2, signed, pair, toW));
-  if (!fn) throw new Error(`no ${pair ? 'pair' : 'register'} access function for ${isLoad ? 'load' : 'store'} of 2^${sizeLog2} bytes`);
+/** Every access function by accessKey, with its helper-table slot: no name to build per translated access. */
+const ACCESS_BY_KEY = new Map(ACCESS_FUNCTIONS.map(a =>
+  [accessKey(a.form, a.isLoad, a.sizeLog2, a.signed, a.toW), { type: a.type, slot: HELPER_SLOT[a.name] }]));
+
+function accessFunction(form: AccessForm, isLoad: boolean, sizeLog2: number, signed: boolean, toW = false): { type: FuncType; slot: number } {
+  const fn = ACCESS_BY_KEY.get(accessKey(form, isLoad, sizeLog2, signed, toW));
+  if (!fn) throw new Error(`no ${form} access function for a ${isLoad ? 'load' : 'store'} of 2^${sizeLog2} bytes`);
   return fn;
-}
-
-/** Access functions by [isLoad][signed][sizeLog2], with their helper-table slots. */
-const ACCESS_BY_KIND = [false, true].map(isLoad => [false, true].map(signed => [0, 1, 2, 3, 4].map(sizeLog2 => {
-  const name = accessFunctionName(isLoad, sizeLog2, signed);
-  return { type: ACCESS_FUNCTIONS.find(a => a.name === name)!.type, slot: HELPER_SLOT[name] };
-})));
-
-function accessFunctionFor(isLoad: boolean, sizeLog2: number, signed: boolean): { type: FuncType; slot: number } {
-  return ACCESS_BY_KIND[isLoad ? 1 : 0][signed ? 1 : 0][sizeLog2];
 }
 
 /** Helpers that only move data: calling them cannot change the translation context. */
