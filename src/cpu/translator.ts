@@ -468,18 +468,17 @@ export class Translator {
   }
 
   /**
-   * DC ZVA at EL1 or EL2 with the block in a soft-TLB write entry: zeroes
-   * the block inline (memory.fill). Everything else (a miss, MMIO, faults,
-   * HCR_EL2.TDZ trapping EL1) goes to `slowPath`, which must leave the
-   * status of the `sys` helper on the stack. Linux clears pages with DC ZVA:
-   * 900,000 helper calls per boot before this.
+   * DC ZVA with the block in a soft-TLB write entry: zeroes the block inline
+   * (memory.fill) and pushes status 0. Everything else (a miss, MMIO,
+   * faults) goes to `slowPath`, which must leave the status of the `sys`
+   * helper on the stack; traps are the caller's. Linux clears pages with DC
+   * ZVA: 900,000 helper calls per boot before this.
    */
-  zeroBlock(rt: number, hcrOffset: number, slowPath: () => void): void {
+  zeroBlock(rt: number, slowPath: () => void): void {
     const f = this.fb;
     this.storedInBlock = true;
     const addr = this.tempI64(() => { this.getX(rt); f.i64(-BigInt(1 << DC_ZVA_BITS)).op(Op.i64_and); });
     const hit = this.tlbHit(addr, 3, TLBE.WRITE, 1);
-    if (this.ctx.el === 1) f.get(this.cpu).mem(Op.i32_load, hcrOffset, 2).i32(HCR_TDZ).op(Op.i32_and).op(Op.i32_eqz).op(Op.i32_and);
     f.if(I32);
     this.hostAddress(hit);
     f.i32(0).i32(1 << DC_ZVA_BITS).fc(OpFC.memory_fill);
@@ -655,7 +654,5 @@ function accessFunction(form: AccessForm, isLoad: boolean, sizeLog2: number, sig
 
 /** Helpers that only move data: calling them cannot change the translation context. */
 const DATA_HELPERS = new Set<HelperName>(['load', 'store', 'storeExclusive', 'fpOp', 'trace']);
-/** HCR_EL2.TDZ: DC ZVA at EL0/EL1 traps to EL2. */
-const HCR_TDZ = 1 << 28;
 
 export { Exception, HELPER_TYPES };

@@ -42,8 +42,8 @@ const DAIF_KEY = SYSREG_BY_NAME.get('DAIF')!.key;
 const CTR_KEY = SYSREG_BY_NAME.get('CTR_EL0')!.key;
 const CTR_OFFSET = S.SYSREGS + SYSREG_BY_NAME.get('CTR_EL0')!.slot * 8;
 const DCZID_KEY = SYSREG_BY_NAME.get('DCZID_EL0')!.key;
-/** HCR_EL2 trap bits: TID2 (cache identification), TPC (to PoC), TPU (to PoU). */
-const HCR_TID2 = 1 << 17, HCR_TPC = 1 << 23, HCR_TPU = 1 << 24;
+/** HCR_EL2 trap bits: TID2 (cache identification), TPC (to PoC), TPU (to PoU), TDZ (DC ZVA). */
+const HCR_TID2 = 1 << 17, HCR_TPC = 1 << 23, HCR_TPU = 1 << 24, HCR_TDZ = 1 << 28;
 const sysKey = (op1: number, crn: number, crm: number, op2: number) => (1 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
 /**
  * Cache maintenance by VA that EL0 and EL1 may issue (Linux: 60,000 each of
@@ -143,16 +143,16 @@ export const SYSTEM: Encoding[] = [
     translate: (t, f) => {
       const key = (1 << 14) | (f.op1 << 11) | (f.crn << 7) | (f.crm << 3) | f.op2;
       const callSys = (mayChangeContext: boolean) => { t.syncPc(); t.callHelper('sys', () => t.fb.i32(key).i32(f.rt), mayChangeContext); };
+      // the operations below cannot change the translation context: through the helper they only trap or fault
+      const viaHelper = () => { callSys(false); t.returnIfNonZero(); };
       const trapBit = MAINTENANCE_NOPS.get(key);
       if (trapBit !== undefined && t.ctx.el >= 1) {
         // cache maintenance by VA is a no-op here (translations follow stores): only a trap to EL2 remains
-        unlessHcrTraps(t, trapBit, () => {}, () => { callSys(false); t.returnIfNonZero(); });
+        unlessHcrTraps(t, trapBit, () => {}, viaHelper);
         return;
       }
       if (key === DC_ZVA_KEY && t.ctx.el >= 1) {
-        // zeroing cannot change the translation context: the block goes on (see Translator.zeroBlock)
-        t.zeroBlock(f.rt, HCR_OFFSET, () => callSys(false));
-        t.returnIfNonZero();
+        unlessHcrTraps(t, HCR_TDZ, () => { t.zeroBlock(f.rt, () => callSys(false)); t.returnIfNonZero(); }, viaHelper);
         return;
       }
       callSys(true);
