@@ -197,7 +197,7 @@ export const SYSTEM: Encoding[] = [
         t.setX(f.rt, () => {
           t.fb.i64(4n);
           if (t.ctx.el === 1) {
-            t.fb.get(t.cpu).mem(Op.i64_load32_u, HCR_OFFSET, 2).i64(28n).op(Op.i64_shr_u).i64(1n).op(Op.i64_and).i64(4n).op(Op.i64_shl).op(Op.i64_or);
+            t.fb.get(t.cpu).mem(Op.i64_load32_u, HCR_OFFSET, 2).i64(BigInt(HCR_TDZ)).op(Op.i64_and).i64(24n).op(Op.i64_shr_u).op(Op.i64_or); // TDZ (bit 28) -> DZP (bit 4)
           }
         });
         return;
