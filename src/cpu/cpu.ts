@@ -6,7 +6,7 @@
 
 import {
   S, vcpuBase, POW2, PAGES_PER_4G, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE, PAGE_BITS, PAGE_SIZE,
-  JC_OFFSET, JC_ENTRIES, JC_ENTRY_SIZE, TbFlags, MmuIdx, jumpCacheIndex, jumpCachePageKey,
+  JC_OFFSET, JC_ENTRIES, JC_ENTRY_SIZE, TbFlags, MmuIdx, jumpCacheIndex, jumpCachePageKey, softTlbIndex,
 } from './state';
 import { ESR_IL, Exception, ExceptionKind, FaultStatus, vectorOffset } from './exceptions';
 import { MemInfo } from './helpers';
@@ -129,8 +129,8 @@ export class Cpu {
   private replayCursor = 0;
   private replayPcLo = 0;
   private replayPcHi = 0;
-  private replayStamped = false;
-  private replayStampRun = 0;
+  /** Run and BUDGET at the first access of the current replay (run -1: not yet). */
+  private replayStampRun = -1;
   private replayStampBudget = 0;
   /** Calls of run() so far (see mmioReplay). */
   private runs = 0;
@@ -589,7 +589,7 @@ export class Cpu {
 
   /** Drops the cached fetch translations of one VA page, whatever its top byte (see flushJumpCachePage). */
   flushFetchPage(pageLo: number, vaHi24: number): void {
-    const index = ((pageLo >>> PAGE_BITS) | (vaHi24 << (32 - PAGE_BITS))) & (TLB_ENTRIES - 1);
+    const index = softTlbIndex(pageLo, vaHi24);
     const vpnLow = Math.floor(vaHi24 * PAGES_PER_4G) + (pageLo >>> PAGE_BITS);
     for (let m = 0; m < TLB_MMU_IDX_COUNT; m++) {
       const vpn = this.fetchVpn[m * TLB_ENTRIES + index];
@@ -611,7 +611,7 @@ export class Cpu {
     const ppn = Math.floor(pa / PAGE_SIZE);
     const wasm = this.bus.ramOffset(ppn * PAGE_SIZE);
     if (wasm < 0 || this.bus.ramExtent(ppn * PAGE_SIZE) < PAGE_SIZE) return;
-    const index = ((vaLo >>> PAGE_BITS) | (vaHi << (32 - PAGE_BITS))) & (TLB_ENTRIES - 1);
+    const index = softTlbIndex(vaLo, vaHi);
     const e = (this.base + S.TLB + mmuIdx * TLB_BYTES + index * TLB_ENTRY_SIZE) >> 2;
     const tagLo = (vaLo & ~(PAGE_SIZE - 1)) >>> 0;
     const canWrite = (prot & Prot.WRITE) !== 0 && !this.code.isCodePage(ppn);
@@ -629,11 +629,11 @@ export class Cpu {
   /**
    * The physical address of a write at va when the soft-TLB holds a write
    * entry for its page (RAM, writable at this privilege, not code), else -1:
-   * helpers that write memory themselves (STXR: every atomic in Linux) skip
-   * the table walk as translated stores do.
+   * helpers that write memory themselves (STXR, DC ZVA) skip the table walk
+   * as translated stores do.
    */
-  private softTlbWritePa(mmuIdx: number, vaLo: number, vaHi: number): number {
-    const index = ((vaLo >>> PAGE_BITS) | (vaHi << (32 - PAGE_BITS))) & (TLB_ENTRIES - 1);
+  softTlbWritePa(mmuIdx: number, vaLo: number, vaHi: number): number {
+    const index = softTlbIndex(vaLo, vaHi);
     const e = (this.base + S.TLB + mmuIdx * TLB_BYTES + index * TLB_ENTRY_SIZE + TLBE.WRITE) >> 2;
     if (this.u32[e] !== ((vaLo & ~(PAGE_SIZE - 1)) >>> 0) || this.u32[e + 1] !== vaHi) return -1;
     return this.tlbPhysPage[mmuIdx * TLB_ENTRIES + index] * PAGE_SIZE + (vaLo & (PAGE_SIZE - 1));
@@ -892,7 +892,7 @@ export class Cpu {
     this.replayPcLo = pcLo; this.replayPcHi = pcHi;
     this.mmioReplay.push({ pa: e.pa, size: e.size, isWrite: e.isWrite, lo: lo >>> 0, hi: hi >>> 0 });
     this.replayCursor = 0;
-    this.replayStamped = false;
+    this.replayStampRun = -1;
     this.pendingExit = null;
   }
 
@@ -916,8 +916,7 @@ export class Cpu {
     const forget = () => { this.mmioReplay.length = 0; return undefined; };
     // another instruction, or a later execution of this one: the results are stale
     if (this.u32[(this.base + S.PC) >> 2] !== this.replayPcLo || this.u32[(this.base + S.PC + 4) >> 2] !== this.replayPcHi) return forget();
-    if (!this.replayStamped) {
-      this.replayStamped = true;
+    if (this.replayStampRun < 0) {
       this.replayStampRun = this.runs;
       this.replayStampBudget = this.budget;
     } else if (this.replayStampRun !== this.runs || this.replayStampBudget !== this.budget) {

@@ -96,6 +96,11 @@ export const DC_ZVA_BITS = 6;
 /** Pages in 4 GiB: the weight of VA[63:32] in a page number. */
 export const PAGES_PER_4G = POW2[32 - PAGE_BITS];
 
+/** Soft-TLB slot of a VA (the generated lookups index by the low word's page bits alike). */
+export function softTlbIndex(vaLo: number, vaHi: number): number {
+  return ((vaLo >>> PAGE_BITS) | (vaHi << (32 - PAGE_BITS))) & (TLB_ENTRIES - 1);
+}
+
 /** A virtual page as a number, VA[55:12] (the top byte is ignored, as TLBI by VA does). */
 export function jumpCachePageKey(vaLo: number, vaHi: number): number {
   return (vaHi & 0xffffff) * PAGES_PER_4G + (vaLo >>> PAGE_BITS);

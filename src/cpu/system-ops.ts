@@ -12,7 +12,7 @@
 import type { Cpu } from './cpu';
 import { Access, Prot, Translation, TranslationFault } from './mmu';
 import { Exception, FaultStatus } from './exceptions';
-import { S, DC_ZVA_BITS, PAGE_BITS, POW2, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE } from './state';
+import { S, DC_ZVA_BITS, PAGE_BITS, POW2, softTlbIndex, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE } from './state';
 import { sysregKey, slotOf } from './sysregs';
 import { TableWalker, installMmu } from './mmu-walk';
 import { HCR_EL2 } from './system-regs';
@@ -35,7 +35,7 @@ function flushAll(cpu: Cpu): void {
 
 /** Drops the soft-TLB entries of one 4 KiB VA page in every MMU index, whatever their top byte (TBI). */
 function flushPageAnyTag(cpu: Cpu, pageLo: number, vaHi24: number): void {
-  const index = ((pageLo >>> PAGE_BITS) | (vaHi24 << (32 - PAGE_BITS))) & (TLB_ENTRIES - 1);
+  const index = softTlbIndex(pageLo, vaHi24);
   for (let m = 0; m < TLB_MMU_IDX_COUNT; m++) {
     const e = (cpu.base + S.TLB + m * TLB_BYTES + index * TLB_ENTRY_SIZE) >> 2;
     for (const f of [TLBE.READ, TLBE.WRITE]) {
@@ -154,11 +154,9 @@ const zvaFault = new TranslationFault();
  */
 const dcZva: SysOp = (cpu, rt) => {
   const lo = (cpu.xLo(rt) & ~((1 << ZVA_BITS) - 1)) >>> 0, hi = cpu.xHi(rt);
-  const index = (lo >>> PAGE_BITS) & (TLB_ENTRIES - 1);
-  const e = (cpu.base + S.TLB + cpu.mmuIdx * TLB_BYTES + index * TLB_ENTRY_SIZE) >> 2;
-  const pageLo = (lo & ~((1 << PAGE_BITS) - 1)) >>> 0;
-  if (cpu.u32[e + (TLBE.WRITE >> 2)] === pageLo && cpu.u32[e + (TLBE.WRITE >> 2) + 1] === hi) {
-    const wasm = (lo + cpu.u32[e + (TLBE.ADDEND >> 2)]) >>> 0;
+  const hitPa = cpu.softTlbWritePa(cpu.mmuIdx, lo, hi);
+  if (hitPa >= 0) {
+    const wasm = cpu.bus.ramOffset(hitPa);
     cpu.u8.fill(0, wasm, wasm + (1 << ZVA_BITS));
     return 0;
   }
