@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compilePattern, Decoder, extractFields, type Encoding } from '../src/cpu/decode';
+import { compilePattern, Decoder, type Encoding } from '../src/cpu/decode';
 import { a64Decoder } from '../src/cpu/a64';
 
 const nop = () => {};
@@ -9,8 +9,8 @@ test('patterns compile to mask/value and fields, with signed fields sign-extende
   const c = compilePattern({ name: 'B', pattern: '000101 imm26:s26', translate: nop });
   assert.equal(c.mask, 0xfc000000);
   assert.equal(c.value, 0x14000000);
-  assert.deepEqual(extractFields(c, 0x17ffffff), { imm26: -1 });
-  assert.deepEqual(extractFields(c, 0x14000010), { imm26: 16 });
+  assert.deepEqual(c.extract(0x17ffffff), { imm26: -1 });
+  assert.deepEqual(c.extract(0x14000010), { imm26: 16 });
 });
 
 test('malformed patterns are rejected at start-up', () => {

@@ -148,7 +148,6 @@ function transferPair(t: Translator, x: Transfer, rt: number, rt2: number, addr:
 
 // ---- addressing ---------------------------------------------------------------------
 
-
 /**
  * An access of Rt (and Rt2 for pairs) at Rn + offset with `index`
  * addressing: general registers go through the register and pair access
