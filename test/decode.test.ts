@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compilePattern, Decoder, type Encoding } from '../src/cpu/decode';
+import { compilePattern, Decoder, type Encoding } from '../src/cpu/jit/decode';
 import { a64Decoder } from '../src/cpu/a64';
 
 const nop = () => {};

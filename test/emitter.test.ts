@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteWriter, FunctionBuilder, ModuleBuffers, ModuleBuilder, Op, ValType } from '../src/cpu/wasm/emitter';
+import { ByteWriter, FunctionBuilder, ModuleBuffers, ModuleBuilder, Op, ValType } from '../src/cpu/jit/wasm-emitter';
 
 function bytesOf(fn: (w: ByteWriter) => void): number[] {
   const w = new ByteWriter();

@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Vm, type Vcpu } from '../src/hv/vm';
-import { SYSREG_BY_NAME } from '../src/cpu/sysregs';
-import { GIC_VIRT_LAYOUT } from '../src/hw/gicv3';
+import { SYSREG_BY_NAME } from '../src/cpu/system/sysregs';
+import { GIC_VIRT_LAYOUT } from '../src/hv/irqchip/gicv3';
 import { assemble } from './support/asm';
 import { mrs, msr } from './support/sysreg';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pl011, PL011, PL011_FR, PL011_INT } from '../src/hw/pl011';
+import { Pl011, PL011, PL011_FR, PL011_INT } from '../src/devices/serial/pl011';
 
 function uart() {
   const out: number[] = [];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pl031, PL031 } from '../src/hw/pl031';
+import { Pl031, PL031 } from '../src/devices/rtc/pl031';
 
 function rtc(wallMs = 1_700_000_000_500) {
   const clock = { wall: wallMs, mono: 1000 };

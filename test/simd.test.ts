@@ -8,7 +8,7 @@ import { runAsm } from './support/machine';
 import { expectSameAsQemu, randomCases, randomInit, Rng } from './simd-util';
 import { SIMD } from '../src/cpu/a64/simd';
 import { CRYPTO } from '../src/cpu/a64/crypto';
-import { compilePattern } from '../src/cpu/decode';
+import { compilePattern } from '../src/cpu/jit/decode';
 
 const ARR = ['8b', '16b', '4h', '8h', '2s', '4s', '2d'];
 const BHS = ['8b', '16b', '4h', '8h', '2s', '4s'];

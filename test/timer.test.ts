@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runAsm, ERET_TO_EL1 } from './support/machine';
 import { Vm } from '../src/hv/vm';
-import { CNTFRQ_HZ } from '../src/hw/timer';
+import { CNTFRQ_HZ } from '../src/hv/timer/generic-timer';
 import { assemble } from './support/asm';
 import { mrs, msr } from './support/sysreg';
 

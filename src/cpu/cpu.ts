@@ -8,11 +8,11 @@ import {
   S, vcpuBase, POW2, PAGES_PER_4G, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE, PAGE_BITS, PAGE_SIZE,
   JC_OFFSET, JC_ENTRIES, JC_ENTRY_SIZE, TbFlags, MmuIdx, jumpCacheIndex, jumpCachePageKey, softTlbIndex,
 } from './state';
-import { ESR_IL, Exception, ExceptionKind, FaultStatus, vectorOffset } from './exceptions';
-import { MemInfo } from './helpers';
-import { Access, PA_BITS, Prot, Translation, TranslationFault } from './mmu';
+import { ESR_IL, Exception, ExceptionKind, FaultStatus, vectorOffset } from './system/exceptions';
+import { MemInfo } from './jit/helpers';
+import { Access, PA_BITS, Prot, Translation, TranslationFault } from './mmu/translation';
 import { MMIO_EXIT, type PhysicalBus } from './bus';
-import { SYSREG_BY_KEY, slotOf, sysregKeyName, type SysregEntry, SYSREGS } from './sysregs';
+import { SYSREG_BY_KEY, slotOf, sysregKeyName, type SysregEntry, SYSREGS } from './system/sysregs';
 import { installFpSupport } from './fp/scalar-ops';
 
 const MASK64 = 0xffffffffffffffffn;

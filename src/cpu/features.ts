@@ -6,10 +6,10 @@
 
 import type { Cpu } from './cpu';
 import { installSimdHelpers } from './a64/simd-common';
-import { installSystemRegs } from './system-regs';
-import { installSystemOps } from './system-ops';
-import { installGicSysregs, hasGicSysregInterface } from './system-gic';
-import { installTimerSysregs } from './system-timer';
+import { installSystemRegs } from './system/system-registers';
+import { installSystemOps } from './system/system-operations';
+import { installGicSysregs, hasGicSysregInterface } from '../hv/irqchip/gic-sysregs';
+import { installTimerSysregs } from '../hv/timer/timer-sysregs';
 
 /**
  * ID_AA64ISAR0_EL1 fields, by bit position -> value. AES=2 means AESE/AESD/

@@ -7,16 +7,16 @@
 // psci.ts); UART, RTC and virtio live in the VMM above this API.
 
 import { Cpu } from '../cpu/cpu';
-import { CodeCache, makeHelpers } from '../cpu/engine';
+import { CodeCache, makeHelpers } from '../cpu/jit/engine';
 import { a64Decoder } from '../cpu/a64';
 import { installCpuFeatures } from '../cpu/features';
 import { MMIO_EXIT, type PhysicalBus } from '../cpu/bus';
 import { GUEST_RAM_WASM_BASE, MAX_VCPUS, PAGE_SIZE } from '../cpu/state';
 import { handlePsci, type PsciHost } from './psci';
-import { GicV3, GIC_VIRT_LAYOUT, type GicLayout } from '../hw/gicv3';
-import { GenericTimers } from '../hw/timer';
-import { connectGicCpuInterface } from '../cpu/system-gic';
-import { connectCpuTimers } from '../cpu/system-timer';
+import { GicV3, GIC_VIRT_LAYOUT, type GicLayout } from './irqchip/gicv3';
+import { GenericTimers } from './timer/generic-timer';
+import { connectGicCpuInterface } from './irqchip/gic-sysregs';
+import { connectCpuTimers } from './timer/timer-sysregs';
 
 const WASM_PAGE = 65536;
 /** Largest wasm32 memory V8 accepts (4 GiB). */

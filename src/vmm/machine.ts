@@ -16,10 +16,10 @@ import { Vm, type Vcpu, type VcpuExit, type TimeSource, SLICE_INSTRUCTIONS } fro
 import { VIRT, VIRT_SPI, virtioMmioBase } from '../board/memmap';
 import { buildVirtDtb } from '../board/virt-dt';
 import { loadKernel, placeInitrdAndDtb, writeDtb, type BootPlan, type RamImage } from '../board/loader';
-import { Pl011 } from '../hw/pl011';
-import { Pl031 } from '../hw/pl031';
+import { Pl011 } from '../devices/serial/pl011';
+import { Pl031 } from '../devices/rtc/pl031';
 import { DeviceBus } from './device-bus';
-import { EmptyVirtioTransport } from './virtio-placeholder';
+import { EmptyVirtioTransport } from '../devices/virtio/empty-transport';
 import { Console, type ConsoleStreams } from './console';
 
 export interface MachineConfig {

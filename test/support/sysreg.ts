@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import type { Cpu } from '../../src/cpu/cpu';
-import { SYSREG_BY_NAME } from '../../src/cpu/sysregs';
+import { SYSREG_BY_NAME } from '../../src/cpu/system/sysregs';
 
 /** Reads a system register; fails the test if the access raised an exception. */
 export function mrs(cpu: Cpu, name: string): bigint {

@@ -1,8 +1,8 @@
 // Branches, exception generation excluded (see system.ts): C4.1.65 "Branches,
 // Exception Generating and System instructions" of the Arm ARM.
 
-import type { Encoding } from '../decode';
-import { Op } from '../wasm/emitter';
+import type { Encoding } from '../jit/decode';
+import { Op } from '../jit/wasm-emitter';
 
 export const BRANCH: Encoding[] = [
   {

@@ -5,7 +5,7 @@
 // long bit-twiddling sequences where a call costs little compared with the
 // work, and the Arm ARM pseudocode maps onto them line by line.
 
-import type { Encoding } from '../decode';
+import type { Encoding } from '../jit/decode';
 import type { Cpu } from '../cpu';
 import { callSimdHelper, registerSimdHelper, vAddr, withFpCheck } from './simd-common';
 

@@ -4,8 +4,8 @@
 // DecodeBitMasks. Everything is emitted inline as wasm i32/i64 arithmetic;
 // 32-bit (sf=0) operations run in i32 and are zero-extended into Xd.
 
-import type { Translator } from '../translator';
-import { Op, ValType } from '../wasm/emitter';
+import type { Translator } from '../jit/translator';
+import { Op, ValType } from '../jit/wasm-emitter';
 import { S } from '../state';
 
 /** Emits code that pushes one value of the current width. */

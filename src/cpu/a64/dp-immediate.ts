@@ -3,8 +3,8 @@
 // a row here (e.g. MOVN/MOVZ/MOVK opc=01, bitfield opc=11, ADDG/SUBG,
 // N != sf) fall through to Undefined Instruction.
 
-import type { Encoding, Fields } from '../decode';
-import type { Translator } from '../translator';
+import type { Encoding, Fields } from '../jit/decode';
+import type { Translator } from '../jit/translator';
 import { decodeBitMasks, emitAddSub, emitLogical, width, type Width } from './dp-common';
 
 // ---- PC-relative addressing ------------------------------------------------------------

@@ -5,9 +5,9 @@
 // ROR for add/subtract, W forms with shift >= 32, extend shift > 4,
 // S=0 conditional compare, PAC forms ...) raise Undefined Instruction.
 
-import type { Encoding, Fields } from '../decode';
-import type { Translator } from '../translator';
-import { Op } from '../wasm/emitter';
+import type { Encoding, Fields } from '../jit/decode';
+import type { Translator } from '../jit/translator';
+import { Op } from '../jit/wasm-emitter';
 import {
   emitAddSub, emitAddWithCarry, emitLogical, pushExtended, pushShifted, setNZCVConst, width, X64, type ShiftType, type Width,
 } from './dp-common';

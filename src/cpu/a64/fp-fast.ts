@@ -26,8 +26,8 @@
 // Tiny results are never handled here: Arm detects underflow before
 // rounding, which IEEE hardware semantics cannot tell us.
 
-import type { Translator } from '../translator';
-import { Op, ValType } from '../wasm/emitter';
+import type { Translator } from '../jit/translator';
+import { Op, ValType } from '../jit/wasm-emitter';
 import { FPCR_DN, FPCR_FZ, FPSR_IXC } from '../fp/softfloat';
 import { orFpsr, pushF32, pushF64, pushFpcr, writeScalar } from './vreg';
 

@@ -9,10 +9,10 @@
 // on the vCPU's registers (fp/scalar-ops.ts). Half precision exists in
 // ARMv8.0 only for FCVT; other type=11 encodings are unallocated (UNDEF).
 
-import type { Encoding, Fields } from '../decode';
-import type { Translator } from '../translator';
+import type { Encoding, Fields } from '../jit/decode';
+import type { Translator } from '../jit/translator';
 import type { Cpu } from '../cpu';
-import { Op } from '../wasm/emitter';
+import { Op } from '../jit/wasm-emitter';
 import { S } from '../state';
 import * as sf from '../fp/softfloat';
 import { FpEnv, Rounding, type Width } from '../fp/softfloat';

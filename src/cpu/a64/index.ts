@@ -1,6 +1,6 @@
 // The A64 decode table: every group's rows, in priority order.
 
-import { Decoder } from '../decode';
+import { Decoder } from '../jit/decode';
 import { BRANCH } from './branch';
 import { SYSTEM } from './system';
 import { DP_IMMEDIATE } from './dp-immediate';

@@ -17,13 +17,13 @@
 //   - STXR rs == rt / rs == rn: address and data are read before the status is written;
 //   - SBO fields (Rs, Rt2 of LDXR/LDAR/STLR...) are ignored.
 
-import type { Encoding } from '../decode';
-import type { Translator } from '../translator';
-import { Op, OpSIMD, ValType } from '../wasm/emitter';
-import { MemInfo } from '../helpers';
+import type { Encoding } from '../jit/decode';
+import type { Translator } from '../jit/translator';
+import { Op, OpSIMD, ValType } from '../jit/wasm-emitter';
+import { MemInfo } from '../jit/helpers';
 import { S } from '../state';
 import { checkFpAccess } from './fp-access';
-import { AccessIndex as Index, MMU_INDEX_SHIFT } from '../access-functions';
+import { AccessIndex as Index, MMU_INDEX_SHIFT } from '../jit/access-functions';
 
 /** What one register transfer moves: access size, direction, extension and register file. */
 interface Transfer {

@@ -2,9 +2,9 @@
 // miscellaneous, across lanes, shift by immediate, three different
 // (long/wide/narrow) and by element, in vector and scalar forms.
 
-import type { Encoding, Fields } from '../decode';
-import type { Translator } from '../translator';
-import { Op, OpSIMD, ValType } from '../wasm/emitter';
+import type { Encoding, Fields } from '../jit/decode';
+import type { Translator } from '../jit/translator';
+import { Op, OpSIMD, ValType } from '../jit/wasm-emitter';
 import { lane, pushV, readV, Saturation, saturateTo, signedMax, writeLanes, writeV } from './simd-common';
 import { boolToMask, doublingMulHigh, laneOps, satAdd, satSub, shiftByRegister, type LaneCtx, type LaneFn } from './simd-int';
 

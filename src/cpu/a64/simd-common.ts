@@ -9,11 +9,11 @@
 // that starts as zero (so 64-bit forms clear bits 127:64, as the
 // architecture requires), and the result is stored once at the end.
 
-import type { Translator } from '../translator';
+import type { Translator } from '../jit/translator';
 import type { Cpu } from '../cpu';
-import { Op, OpSIMD, ValType } from '../wasm/emitter';
+import { Op, OpSIMD, ValType } from '../jit/wasm-emitter';
 import { S } from '../state';
-import type { Encoding, Fields } from '../decode';
+import type { Encoding, Fields } from '../jit/decode';
 import { checkFpAccess } from './fp-access';
 
 export const V128 = ValType.V128;

@@ -27,8 +27,8 @@
 // rounding to nearest, exact when the operands and product are zero or within
 // [2^-960, 2^995].
 
-import type { Translator } from '../translator';
-import { Op, OpFC, OpSIMD, ValType } from '../wasm/emitter';
+import type { Translator } from '../jit/translator';
+import { Op, OpFC, OpSIMD, ValType } from '../jit/wasm-emitter';
 import { FPCR_FZ, FPSR_IXC } from '../fp/softfloat';
 import { pushFpcr, pushFpsr } from './vreg';
 import { pushV, writeV } from './simd-common';

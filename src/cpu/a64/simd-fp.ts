@@ -8,8 +8,8 @@
 // instructions' exactly. Results are gathered before Vd is written (Vd may
 // alias a source) and 64-bit forms clear bits 127:64.
 
-import type { Encoding, Fields } from '../decode';
-import type { Translator } from '../translator';
+import type { Encoding, Fields } from '../jit/decode';
+import type { Translator } from '../jit/translator';
 import type { Cpu } from '../cpu';
 import {
   FpEnv, Rounding, type Width, fpAbs, fpAdd, fpCompareOrdered, fpConvert, fpDiv, fpMax, fpMaxNum, fpMin, fpMinNum, fpMul, fpMulAdd,

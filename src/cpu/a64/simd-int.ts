@@ -4,10 +4,10 @@
 // use explicit overflow tests. Each function pushes the lane result (only
 // its low 8<<esz bits are kept when it is inserted).
 
-import type { Translator } from '../translator';
-import { Op } from '../wasm/emitter';
+import type { Translator } from '../jit/translator';
+import { Op } from '../jit/wasm-emitter';
 import { Saturation, saturateTo, signedMax, unsignedMax } from './simd-common';
-import { ValType } from '../wasm/emitter';
+import { ValType } from '../jit/wasm-emitter';
 
 export interface LaneCtx { t: Translator; sat: Saturation }
 

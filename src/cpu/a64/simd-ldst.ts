@@ -4,10 +4,10 @@
 // register is written, so a fault leaves the registers unchanged; the base
 // register is written back only after all accesses succeeded.
 
-import type { Encoding, Fields } from '../decode';
-import type { Translator } from '../translator';
-import { Op, OpSIMD } from '../wasm/emitter';
-import { MemInfo } from '../helpers';
+import type { Encoding, Fields } from '../jit/decode';
+import type { Translator } from '../jit/translator';
+import { Op, OpSIMD } from '../jit/wasm-emitter';
+import { MemInfo } from '../jit/helpers';
 import { lane, pushV, pushZero, readV, replaceLane, writeV, V128 } from './simd-common';
 
 /** Multiple-structure opcodes: registers in the list and elements per structure. */

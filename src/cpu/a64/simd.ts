@@ -5,9 +5,9 @@
 // access check. Vector forms with an exact WebAssembly SIMD128 equivalent
 // use it; the rest are computed lane by lane as i64 (simd-int.ts).
 
-import type { Encoding, Fields } from '../decode';
-import type { Translator } from '../translator';
-import { Op, OpSIMD, ValType } from '../wasm/emitter';
+import type { Encoding, Fields } from '../jit/decode';
+import type { Translator } from '../jit/translator';
+import { Op, OpSIMD, ValType } from '../jit/wasm-emitter';
 import {
   withFpCheck, lane, pushV, readV, replaceLane, Saturation, tempV, writeLanes, writeV,
 } from './simd-common';

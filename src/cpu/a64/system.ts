@@ -2,12 +2,12 @@
 // (Arm ARM C4.1.65). The semantics live in cpu.ts helpers; rows here decode
 // and pass the fields on.
 
-import type { Encoding } from '../decode';
-import { Exception } from '../exceptions';
-import { Op } from '../wasm/emitter';
+import type { Encoding } from '../jit/decode';
+import { Exception } from '../system/exceptions';
+import { Op } from '../jit/wasm-emitter';
 import { S, TbFlags } from '../state';
-import { SYSREG_BY_KEY, SYSREG_BY_NAME } from '../sysregs';
-import type { Translator } from '../translator';
+import { SYSREG_BY_KEY, SYSREG_BY_NAME } from '../system/sysregs';
+import type { Translator } from '../jit/translator';
 
 /** op0:op1:CRn:CRm:op2 of an MRS/MSR, the key of the system register table. */
 function sysregKeyOf(f: Record<string, number>): number {

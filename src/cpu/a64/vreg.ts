@@ -3,8 +3,8 @@
 // FPSR are i32s at S.FPCR / S.FPSR. Also the FP/SIMD access trap check
 // (CPACR_EL1.FPEN, CPTR_EL2.TFP) every FP/SIMD row runs first.
 
-import type { Translator } from '../translator';
-import { Op, OpSIMD } from '../wasm/emitter';
+import type { Translator } from '../jit/translator';
+import { Op, OpSIMD } from '../jit/wasm-emitter';
 import { S, TbFlags } from '../state';
 
 /** Byte offset of Vn in the vCPU area. */

@@ -15,7 +15,7 @@
 
 import type { Cpu } from '../cpu';
 import { S } from '../state';
-import { Exception } from '../exceptions';
+import { Exception } from '../system/exceptions';
 import { FpEnv, FPCR_MASK, FPSR_MASK, type Width } from './softfloat';
 
 export type FpOpFn = (cpu: Cpu, regs: number) => number;

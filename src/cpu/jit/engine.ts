@@ -5,13 +5,13 @@
 // call_indirect, so control stays inside WebAssembly until a miss, an exit
 // request or the end of the time slice.
 
-import { ByteWriter, FunctionBuilder, ModuleBuffers, ModuleBuilder, Op, ValType, type FuncType } from './wasm/emitter';
+import { ByteWriter, FunctionBuilder, ModuleBuffers, ModuleBuilder, Op, ValType, type FuncType } from './wasm-emitter';
 import { HELPER_TYPES, PC_WORD_SHIFT, SLOW_PATH_TYPES, type HelperImpls, type HelperName } from './helpers';
-import { jumpCacheIndex, jumpCachePageKey, JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from './state';
+import { jumpCacheIndex, jumpCachePageKey, JC_ENTRIES, JC_ENTRY_SIZE, JC_OFFSET, PAGE_SIZE, S, TbFlags, VCPU_AREA_BASE, VCPU_STRIDE, DispatchResult } from '../state';
 import { HELPER_SLOT, Translator } from './translator';
 import { ACCESS_FUNCTIONS, addAccessFunction, addSlowPathFunction, addStoreExclusiveFunction } from './access-functions';
 import type { Decoder } from './decode';
-import type { Cpu, CodeCacheHooks } from './cpu';
+import type { Cpu, CodeCacheHooks } from '../cpu';
 
 const BLOCK_TYPE: FuncType = { params: [ValType.I32], results: [] };
 const MAX_BLOCK_INSNS = 128;

@@ -14,8 +14,8 @@
 // redistributor, words 1-7 = SPIs in the distributor) so that finding the
 // highest-priority pending interrupt is a scan of a few words.
 
-import type { Cpu } from '../cpu/cpu';
-import type { InKernelDevice, IrqChip } from '../hv/vm';
+import type { Cpu } from '../../cpu/cpu';
+import type { InKernelDevice, IrqChip } from '../vm';
 import {
   CpuInterfaceState, INTID_SPURIOUS, GROUP0, GROUP1, canPreempt, activatePriority, dropPriority,
   highestActiveGroup, type PendingInterrupt,

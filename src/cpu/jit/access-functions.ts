@@ -22,8 +22,8 @@
 // work out of the translated code: LDR [Xn, #imm] is 35 -> 17 bytes of
 // wasm, LDP 69 -> 19.
 
-import { FunctionBuilder, ModuleBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm/emitter';
-import { PAGE_BITS, S, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE } from './state';
+import { FunctionBuilder, ModuleBuilder, Op, OpSIMD, ValType, type FuncType } from './wasm-emitter';
+import { PAGE_BITS, S, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE } from '../state';
 import { MemInfo } from './helpers';
 
 const I32 = ValType.I32, I64 = ValType.I64, V128 = ValType.V128;

@@ -9,13 +9,13 @@
 // interface (ICV_*). The virtualization work plugs its implementation in
 // with setVirtualCpuInterface; until then the physical interface answers.
 
-import type { Cpu, SysregHook } from './cpu';
-import type { SysregEntry } from './sysregs';
-import { Exception } from './exceptions';
-import type { GicV3, Redistributor } from '../hw/gicv3';
+import type { Cpu, SysregHook } from '../../cpu/cpu';
+import type { SysregEntry } from '../../cpu/system/sysregs';
+import { Exception } from '../../cpu/system/exceptions';
+import type { GicV3, Redistributor } from './gicv3';
 import {
   GROUP0, GROUP1, ICC_CTLR_FIXED, ICC_CTLR, FULL_PRIORITY_MASK, MIN_BPR0, MIN_BPR1, runningPriority,
-} from '../hw/gicv3-cpuif';
+} from './gicv3-cpuif';
 
 /** The GIC a CPU's interface talks to. */
 export interface GicPort { gic: GicV3; redist: Redistributor }

@@ -4,10 +4,10 @@
 // CPTR_EL2 and SCTLR_EL1 trap controls). Registered on every CPU by
 // installCpuFeatures (cpu/features.ts).
 
-import { Cpu, SYSREG_CONTINUE, SYSREG_DONE, SYSREG_TRAPPED, type SysregHook } from './cpu';
+import { Cpu, SYSREG_CONTINUE, SYSREG_DONE, SYSREG_TRAPPED, type SysregHook } from '../cpu';
 import { Exception } from './exceptions';
 import { SYSREG_BY_KEY, SYSREG_BY_NAME, slotOf, sysregKey, type SysregEntry } from './sysregs';
-import { installMmu } from './mmu-walk';
+import { installMmu } from '../mmu/table-walk';
 
 const MASK64 = 0xffffffffffffffffn;
 

@@ -9,13 +9,13 @@
 // (the code cache already drops translations when their page is written,
 // which is what IC IVAU/IALLU would otherwise be needed for), as on QEMU.
 
-import type { Cpu } from './cpu';
-import { Access, Prot, Translation, TranslationFault } from './mmu';
+import type { Cpu } from '../cpu';
+import { Access, Prot, Translation, TranslationFault } from '../mmu/translation';
 import { Exception, FaultStatus } from './exceptions';
-import { S, DC_ZVA_BITS, PAGE_BITS, POW2, softTlbIndex, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE } from './state';
+import { S, DC_ZVA_BITS, PAGE_BITS, POW2, softTlbIndex, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE } from '../state';
 import { sysregKey, slotOf } from './sysregs';
-import { TableWalker, installMmu } from './mmu-walk';
-import { HCR_EL2 } from './system-regs';
+import { TableWalker, installMmu } from '../mmu/table-walk';
+import { HCR_EL2 } from './system-registers';
 
 const PAR_EL1 = slotOf('PAR_EL1');
 const HPFAR_EL2 = slotOf('HPFAR_EL2');

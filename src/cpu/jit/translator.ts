@@ -3,10 +3,10 @@
 // to read and write architectural state; this class owns the state layout,
 // the inline soft-TLB lookup and the conventions for ending a block.
 
-import { ByteWriter, FunctionBuilder, Op, OpFC, OpSIMD, ValType, type FuncType } from './wasm/emitter';
+import { ByteWriter, FunctionBuilder, Op, OpFC, OpSIMD, ValType, type FuncType } from './wasm-emitter';
 import { HELPER_TYPES, type HelperName, MemInfo, PC_WORD_SHIFT, SLOW_PATH_TYPES, type SlowPathName } from './helpers';
-import { S, DC_ZVA_BITS, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE, PAGE_BITS, PAGE_SIZE } from './state';
-import { Exception } from './exceptions';
+import { S, DC_ZVA_BITS, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLBE, PAGE_BITS, PAGE_SIZE } from '../state';
+import { Exception } from '../system/exceptions';
 import { AccessIndex, ACCESS_FUNCTIONS, INDEX_SHIFT, type AccessForm, loadOpcode, MMU_INDEX_SHIFT, storeOpcode } from './access-functions';
 
 export interface TranslationContext {

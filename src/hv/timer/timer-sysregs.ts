@@ -10,11 +10,11 @@
 // enables the physical counter (EL1PCTEN) and physical timer (EL1PCEN),
 // else the access traps to EL2.
 
-import type { Cpu, SysregHook } from './cpu';
-import type { SysregEntry } from './sysregs';
-import { slotOf } from './sysregs';
-import { Exception } from './exceptions';
-import { CpuTimers, SystemCounter, TIMER_INDEX } from '../hw/timer';
+import type { Cpu, SysregHook } from '../../cpu/cpu';
+import type { SysregEntry } from '../../cpu/system/sysregs';
+import { slotOf } from '../../cpu/system/sysregs';
+import { Exception } from '../../cpu/system/exceptions';
+import { CpuTimers, SystemCounter, TIMER_INDEX } from './generic-timer';
 
 const timers = new WeakMap<Cpu, CpuTimers>();
 

@@ -13,11 +13,11 @@
 // Access flag fault), no PAN, no 52-bit addresses, no VHE. The contiguous bit
 // is a TLB hint and is ignored.
 
-import type { Cpu, Mmu } from './cpu';
-import { Access, PA_BITS, Prot, type Translation, type TranslationFault } from './mmu';
-import { FaultStatus } from './exceptions';
-import { slotOf } from './sysregs';
-import { POW2 } from './state';
+import type { Cpu, Mmu } from '../cpu';
+import { Access, PA_BITS, Prot, type Translation, type TranslationFault } from './translation';
+import { FaultStatus } from '../system/exceptions';
+import { slotOf } from '../system/sysregs';
+import { POW2 } from '../state';
 
 const TWO32 = 0x1_0000_0000;
 

@@ -10,9 +10,9 @@
 // that the hypervisor can fire it with one comparison per run() slice and
 // the VMM can sleep until the earliest one while every vCPU is halted.
 
-import type { Cpu } from '../cpu/cpu';
-import type { TimeSource } from '../hv/vm';
-import { slotOf } from '../cpu/sysregs';
+import type { Cpu } from '../../cpu/cpu';
+import type { TimeSource } from '../vm';
+import { slotOf } from '../../cpu/system/sysregs';
 
 export const CNTFRQ_HZ = 62_500_000;
 export const TICKS_PER_MS = CNTFRQ_HZ / 1000;

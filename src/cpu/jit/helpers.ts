@@ -8,7 +8,7 @@
 // helper changed PC (an exception was taken, or the access exits to the VMM
 // and the instruction will be replayed).
 
-import { ValType, type FuncType } from './wasm/emitter';
+import { ValType, type FuncType } from './wasm-emitter';
 
 const I = ValType.I32;
 const L = ValType.I64;
