@@ -138,7 +138,7 @@ test('an error inside a load/store helper reaches the caller (the dispatcher cat
     brk #0
   `, {
     setup: vcpu => {
-      vcpu.cpu.helperLoad = () => { throw new Error('helper bug'); };
+      vcpu.cpu.access.load = () => { throw new Error('helper bug'); };
     },
   });
   assert.throws(failing, /helper bug/);

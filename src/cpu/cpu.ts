@@ -1,19 +1,17 @@
 // One ARMv8-A processing element: PSTATE, system registers, exception
-// entry/return, the slow paths of translated memory accesses, and the
-// helpers translated code calls. Register files and the soft-TLB live in the
+// entry/return, interrupts, and the system-instruction helpers translated
+// code calls. Its soft-TLB (mmu/soft-tlb.ts) and the slow paths of its
+// memory accesses (mmu/memory-access.ts) are objects of their own. Register files and the soft-TLB live in the
 // shared WebAssembly.Memory (see state.ts); what is only touched off the hot
 // path (PSTATE fields other than NZCV, pending interrupts) lives here.
 
-import {
-  S, vcpuBase, POW2, PAGES_PER_4G, TLB_BYTES, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_MMU_IDX_COUNT, TLBE, PAGE_BITS, PAGE_SIZE,
-  JC_OFFSET, JC_ENTRIES, JC_ENTRY_SIZE, TbFlags, MmuIdx, jumpCacheIndex, jumpCachePageKey, softTlbIndex,
-} from './state';
+import { S, vcpuBase, TbFlags, MmuIdx } from './state';
 import { ESR_IL, Exception, ExceptionKind, FaultStatus, vectorOffset } from './system/exceptions';
-import { MemInfo } from './jit/helpers';
 import { Access, PA_BITS, Prot, Translation, TranslationFault } from './mmu/translation';
-import { MMIO_EXIT, type PhysicalBus } from './bus';
+import { SoftTlb } from './mmu/soft-tlb';
+import { MemoryAccess, type MmioExit } from './mmu/memory-access';
+import type { PhysicalBus } from './bus';
 import { SYSREG_BY_KEY, slotOf, sysregKeyName, type SysregEntry, SYSREGS } from './system/sysregs';
-import { installFpSupport } from './fp/scalar-ops';
 
 const MASK64 = 0xffffffffffffffffn;
 
@@ -26,13 +24,10 @@ export type CpuStop =
 
 /** An event that needs the world outside the CPU (the hypervisor layer turns it into a vCPU exit). */
 export type PendingExit =
-  | { kind: 'mmio'; pa: number; size: number; isWrite: boolean; lo: number; hi: number; access?: MmioAccessInfo }
+  | MmioExit
   | { kind: 'firmware'; conduit: 'smc' | 'hvc'; imm: number }
   | { kind: 'debug' } // BRK with software breakpoints routed to the VMM (KVM_GUESTDBG_USE_SW_BP)
   | { kind: 'internal'; message: string };
-
-/** The virtual address and MemInfo of an access that exited as MMIO (to fault it if no device answers). */
-export interface MmioAccessInfo { vaLo: number; vaHi: number; info: number }
 
 /** Services the CPU asks of the code translator/cache (implemented in engine.ts). */
 export interface CodeCacheHooks {
@@ -48,7 +43,7 @@ export interface CodeCacheHooks {
   isCodePage(ppn: number): boolean;
 }
 
-/** Translation regime hooks (implemented by mmu-walk.ts); default: MMU off. */
+/** Translation regime hooks (implemented by mmu/table-walk.ts); default: MMU off. */
 export interface Mmu {
   translate(cpu: Cpu, vaLo: number, vaHi: number, access: Access, el: number, out: Translation, fault: TranslationFault): boolean;
 }
@@ -112,28 +107,21 @@ export class Cpu {
   vfiqLine = false;
   /** SError pending (physical, or virtual via HCR_EL2.VSE). */
   serrorPending = false;
+  /**
+   * A GICv3 system-register CPU interface is connected (ID_AA64PFR0_EL1.GIC;
+   * set by the hypervisor layer's irqchip when it attaches this vCPU).
+   */
+  gicCpuInterface = false;
 
   pendingExit: PendingExit | null = null;
   /** BRK exits to the VMM instead of raising a guest exception (guest debugging). */
   trapBreakpoints = false;
-  /**
-   * MMIO results the VMM supplied for the accesses of one instruction (at
-   * replayPcLo/Hi), in order, replayed when the instruction runs again. An
-   * instruction with two MMIO elements (LDP, STP) exits once per element and
-   * runs three times: the list grows, and each run consumes it from the
-   * start (replayCursor). A run is told apart from a later execution of the
-   * same instruction by (runs, BUDGET) at its first access: BUDGET only
-   * decreases within a run, at each block entry.
-   */
-  private readonly mmioReplay: Array<{ pa: number; size: number; isWrite: boolean; lo: number; hi: number }> = [];
-  private replayCursor = 0;
-  private replayPcLo = 0;
-  private replayPcHi = 0;
-  /** Run and BUDGET at the first access of the current replay (run -1: not yet). */
-  private replayStampRun = -1;
-  private replayStampBudget = 0;
-  /** Calls of run() so far (see mmioReplay). */
-  private runs = 0;
+  /** Calls of run() so far (the MMIO replay tells runs apart by it). */
+  runs = 0;
+  /** The soft-TLB, fetch translations and jump-cache bookkeeping. */
+  readonly tlb: SoftTlb;
+  /** The slow paths of loads, stores and fetches (walks, faults, MMIO exits and replay). */
+  readonly access: MemoryAccess;
 
   mmu: Mmu = flatMmu;
   code!: CodeCacheHooks;
@@ -143,7 +131,7 @@ export class Cpu {
   sysOps = new Map<number, (cpu: Cpu, rt: number) => number>();
   /**
    * Runs before the system-register table on every MRS/MSR/SYS (installed by
-   * system-regs.ts): traps to EL1/EL2 (HCR_EL2.TVM/TID*, MDCR_EL2, CPTR_EL2,
+   * system/system-registers.ts): traps to EL1/EL2 (HCR_EL2.TVM/TID*, MDCR_EL2, CPTR_EL2,
    * SCTLR_EL1.UCT ...) and registers without a table row (the RAZ ID space).
    * Returns SYSREG_CONTINUE, SYSREG_DONE (access completed) or SYSREG_TRAPPED.
    */
@@ -156,46 +144,6 @@ export class Cpu {
   /** Statistics. */
   readonly stats = { tlbMisses: 0, exceptions: 0, mmioExits: 0, blocksTranslated: 0 };
 
-  private readonly xlat = new Translation();
-  private readonly fault = new TranslationFault();
-  private readonly mmioOut = new Uint32Array(2);
-  /** Physical page of each soft-TLB entry, for invalidation when a page becomes code. */
-  private readonly tlbPhysPage = new Float64Array(TLB_MMU_IDX_COUNT * TLB_ENTRIES).fill(-1);
-  /** Per soft-TLB entry: a global TTBR1 mapping, which an address-space switch leaves valid. */
-  private readonly tlbSurvivesSwitch = new Uint8Array(TLB_MMU_IDX_COUNT * TLB_ENTRIES);
-  /**
-   * Instruction-fetch translations, a soft-TLB of their own (per MMU index,
-   * VA page number -> physical page), dropped with the data soft-TLB. Every
-   * jump-cache miss translates its PC, and a table walk each time cost a
-   * Linux boot ~0.4 s.
-   */
-  private readonly fetchVpn = new Float64Array(TLB_MMU_IDX_COUNT * TLB_ENTRIES).fill(-1);
-  private readonly fetchPpn = new Float64Array(TLB_MMU_IDX_COUNT * TLB_ENTRIES);
-  private readonly fetchGlobal = new Uint8Array(TLB_MMU_IDX_COUNT * TLB_ENTRIES);
-  /**
-   * Set by translateFetch: the translation of that PC stays valid when EL1&0
-   * switches address space (EL2 code, stage 1 off, or a global mapping of
-   * the TTBR1 half), so its jump-cache entry may stay (switchAddressSpace).
-   */
-  lastFetchSurvivesSwitch = false;
-  /** Per jump-cache entry: lastFetchSurvivesSwitch when it was filled. */
-  private readonly jumpCacheSurvivesSwitch = new Uint8Array(JC_ENTRIES);
-  /**
-   * Jump-cache indexes filled with an entry that does not survive an
-   * address-space switch, since the last switch (switchAddressSpace clears
-   * just these instead of scanning all 65,536; a full scan when it overflowed).
-   */
-  private readonly jumpCacheToClear = new Int32Array(8192);
-  private jumpCacheToClearCount = 0;
-
-  /** Records how the jump-cache entry at `index` (just filled) fares on an address-space switch. */
-  noteJumpCacheEntry(index: number, survivesSwitch: boolean): void {
-    this.jumpCacheSurvivesSwitch[index] = survivesSwitch ? 1 : 0;
-    if (!survivesSwitch && this.jumpCacheToClearCount <= this.jumpCacheToClear.length) {
-      if (this.jumpCacheToClearCount < this.jumpCacheToClear.length) this.jumpCacheToClear[this.jumpCacheToClearCount] = index;
-      this.jumpCacheToClearCount++; // one past the end means: overflowed
-    }
-  }
 
   constructor(config: CpuConfig) {
     this.index = config.index;
@@ -205,8 +153,9 @@ export class Cpu {
     this.hasEl2 = config.hasEl2;
     this.mpidr = config.mpidr;
     this.refreshViews();
+    this.tlb = new SoftTlb(this);
+    this.access = new MemoryAccess(this);
     this.reset();
-    installFpSupport(this); // shared FP operation table, FPCR/FPSR hooks
   }
 
   refreshViews(): void {
@@ -228,8 +177,8 @@ export class Cpu {
     this.pan = 0; this.ss = 0; this.il = 0;
     this.halted = false;
     this.pendingExit = null;
-    this.mmioReplay.length = 0;
-    this.flushTlb();
+    this.access.forgetReplay();
+    this.tlb.flush();
     for (const hook of this.resetHooks) hook(this);
     this.updateTbFlags();
   }
@@ -323,7 +272,7 @@ export class Cpu {
     this.il = illegal ? 1 : (spsr >>> 20) & 1;
     if (!illegal) this.setElSp(el, spSel);
     // The next instruction takes the Illegal State exception: make sure it goes through translateFetch.
-    if (this.il) this.flushJumpCache();
+    if (this.il) this.tlb.flushJumpCache();
   }
 
   /** Context bits the translated code was specialised for. */
@@ -514,341 +463,6 @@ export class Cpu {
     if (this.interruptPending()) { this.halted = false; this.requestExit(); }
   }
 
-  // ---- soft-TLB ---------------------------------------------------------------------
-
-  flushTlb(): void {
-    const start = (this.base + S.TLB) >> 2;
-    this.u32.fill(0xffffffff, start, start + (TLB_MMU_IDX_COUNT * TLB_BYTES) / 4);
-    this.tlbPhysPage.fill(-1);
-    this.fetchVpn.fill(-1);
-    this.flushJumpCache();
-  }
-
-  /**
-   * EL1&0 switched address space (TTBR0_EL1 or the ASID changed, Linux's
-   * context switch): translations that depend on TTBR0 or on the ASID go,
-   * those of EL2, of global TTBR1 mappings and with stage 1 off stay. Before,
-   * each of the ~200 switches of a boot dropped the whole jump cache and the
-   * kernel refilled it through ~1,000 dispatcher misses.
-   */
-  switchAddressSpace(): void {
-    for (const m of [MmuIdx.EL0, MmuIdx.EL1, MmuIdx.EL0_EL2]) {
-      for (let i = m * TLB_ENTRIES; i < (m + 1) * TLB_ENTRIES; i++) {
-        if (this.tlbSurvivesSwitch[i]) continue;
-        const e = (this.base + S.TLB + i * TLB_ENTRY_SIZE) >> 2;
-        this.u32[e] = this.u32[e + 1] = this.u32[e + 2] = this.u32[e + 3] = 0xffffffff;
-        this.tlbPhysPage[i] = -1;
-      }
-      this.fetchVpn.fill(-1, m * TLB_ENTRIES, (m + 1) * TLB_ENTRIES);
-    }
-    const jc = (this.base + JC_OFFSET) >> 2;
-    const clear = (i: number) => {
-      if (this.jumpCacheSurvivesSwitch[i]) return;
-      const e = jc + i * (JC_ENTRY_SIZE >> 2);
-      this.u32[e] = 0xffffffff; this.u32[e + 1] = 0xffffffff;
-    };
-    if (this.jumpCacheToClearCount <= this.jumpCacheToClear.length) {
-      for (let k = 0; k < this.jumpCacheToClearCount; k++) clear(this.jumpCacheToClear[k]);
-    } else {
-      for (let i = 0; i < JC_ENTRIES; i++) clear(i);
-    }
-    this.jumpCacheToClearCount = 0;
-  }
-
-  /** Drops every jump-cache entry (the VA->translation mapping may have changed). */
-  flushJumpCache(): void {
-    const start = (this.base + JC_OFFSET) >> 2;
-    this.u32.fill(0xffffffff, start, start + (JC_ENTRIES * JC_ENTRY_SIZE) / 4);
-    this.jumpCachePages.clear();
-  }
-
-  /**
-   * Virtual pages (VA[55:12], top byte ignored) that may have jump-cache
-   * entries: a TLBI by VA of a page without any (most are data pages) skips
-   * the scan of its 1,024 possible slots.
-   */
-  readonly jumpCachePages = new Set<number>();
-
-
-  /**
-   * Drops the jump-cache entries for PCs in one virtual page (VA[55:32] given
-   * as vaHi24, so top-byte aliases go too): the page's mapping changed.
-   */
-  flushJumpCachePage(vaLo: number, vaHi24: number): void {
-    if (!this.jumpCachePages.delete(jumpCachePageKey(vaLo, vaHi24))) return;
-    const pageLo = (vaLo & ~(PAGE_SIZE - 1)) >>> 0;
-    const first = jumpCacheIndex(pageLo);
-    const jc = (this.base + JC_OFFSET) >> 2;
-    for (let w = 0; w < PAGE_SIZE / 4; w++) {
-      const e = jc + ((first ^ w) & (JC_ENTRIES - 1)) * (JC_ENTRY_SIZE >> 2);
-      if (((this.u32[e] & ~(PAGE_SIZE - 1)) >>> 0) === pageLo && (this.u32[e + 1] & 0xffffff) === vaHi24) {
-        this.u32[e] = 0xffffffff; this.u32[e + 1] = 0xffffffff;
-      }
-    }
-  }
-
-  /** Drops the cached fetch translations of one VA page, whatever its top byte (see flushJumpCachePage). */
-  flushFetchPage(pageLo: number, vaHi24: number): void {
-    const index = softTlbIndex(pageLo, vaHi24);
-    const vpnLow = Math.floor(vaHi24 * PAGES_PER_4G) + (pageLo >>> PAGE_BITS);
-    for (let m = 0; m < TLB_MMU_IDX_COUNT; m++) {
-      const vpn = this.fetchVpn[m * TLB_ENTRIES + index];
-      if (vpn >= 0 && vpn % POW2[56 - PAGE_BITS] === vpnLow) this.fetchVpn[m * TLB_ENTRIES + index] = -1;
-    }
-  }
-
-  /** Removes write permission from fast-TLB entries that map physical page `ppn` (it now holds code). */
-  protectCodePage(ppn: number): void {
-    for (let i = 0; i < this.tlbPhysPage.length; i++) {
-      if (this.tlbPhysPage[i] !== ppn) continue;
-      const e = (this.base + S.TLB + i * TLB_ENTRY_SIZE + TLBE.WRITE) >> 2;
-      this.u32[e] = 0xffffffff; this.u32[e + 1] = 0xffffffff;
-    }
-  }
-
-  private fillTlb(mmuIdx: number, vaLo: number, vaHi: number, pa: number, prot: number): void {
-    if (prot & Prot.DEVICE) return;
-    const ppn = Math.floor(pa / PAGE_SIZE);
-    const wasm = this.bus.ramOffset(ppn * PAGE_SIZE);
-    if (wasm < 0 || this.bus.ramExtent(ppn * PAGE_SIZE) < PAGE_SIZE) return;
-    const index = softTlbIndex(vaLo, vaHi);
-    const e = (this.base + S.TLB + mmuIdx * TLB_BYTES + index * TLB_ENTRY_SIZE) >> 2;
-    const tagLo = (vaLo & ~(PAGE_SIZE - 1)) >>> 0;
-    const canWrite = (prot & Prot.WRITE) !== 0 && !this.code.isCodePage(ppn);
-    this.u32[e] = (prot & Prot.READ) ? tagLo : 0xffffffff;
-    this.u32[e + 1] = (prot & Prot.READ) ? vaHi : 0xffffffff;
-    this.u32[e + 2] = canWrite ? tagLo : 0xffffffff;
-    this.u32[e + 3] = canWrite ? vaHi : 0xffffffff;
-    // addend: only the low 32 bits matter (generated code wraps va+addend to i32)
-    this.u32[e + 4] = (wasm - tagLo) >>> 0;
-    this.u32[e + 5] = 0;
-    this.tlbPhysPage[mmuIdx * TLB_ENTRIES + index] = ppn;
-    this.tlbSurvivesSwitch[mmuIdx * TLB_ENTRIES + index] = this.xlat.global && ((vaHi >>> 23) & 1) === 1 ? 1 : 0;
-  }
-
-  /**
-   * The physical address of a write at va when the soft-TLB holds a write
-   * entry for its page (RAM, writable at this privilege, not code), else -1:
-   * helpers that write memory themselves (STXR, DC ZVA) skip the table walk
-   * as translated stores do.
-   */
-  softTlbWritePa(mmuIdx: number, vaLo: number, vaHi: number): number {
-    const index = softTlbIndex(vaLo, vaHi);
-    const e = (this.base + S.TLB + mmuIdx * TLB_BYTES + index * TLB_ENTRY_SIZE + TLBE.WRITE) >> 2;
-    if (this.u32[e] !== ((vaLo & ~(PAGE_SIZE - 1)) >>> 0) || this.u32[e + 1] !== vaHi) return -1;
-    return this.tlbPhysPage[mmuIdx * TLB_ENTRIES + index] * PAGE_SIZE + (vaLo & (PAGE_SIZE - 1));
-  }
-
-  // ---- translation and access slow paths ---------------------------------------------
-
-  /**
-   * Translates a data access; on a fault takes the exception and returns -1.
-   * `el` is the privilege the access is checked at (0 for LDTR/STTR).
-   */
-  translateData(vaLo: number, vaHi: number, access: Access, el: number, info: number): number {
-    const x = this.xlat;
-    if (!this.mmu.translate(this, vaLo, vaHi, access, el, x, this.fault)) {
-      this.dataAbort(vaLo, vaHi, access === Access.Write, info);
-      return -1;
-    }
-    return x.pa;
-  }
-
-  /** Physical addresses of the two pages of the last page-crossing access (translateSplit). */
-  private readonly splitPa = new Float64Array(2);
-
-  /**
-   * A page-crossing access: translates both pages before touching memory, so
-   * a fault on either is precise. Returns the bytes in the first page (the
-   * physical addresses go to splitPa), or -1 after taking the fault.
-   */
-  private translateSplit(vaLo: number, vaHi: number, access: Access, el: number, info: number): number {
-    const first = PAGE_SIZE - (vaLo & (PAGE_SIZE - 1));
-    const pa0 = this.translateData(vaLo, vaHi, access, el, info);
-    if (pa0 < 0) return -1;
-    const nextLo = (vaLo + first) >>> 0;
-    const nextHi = nextLo < vaLo ? (vaHi + 1) >>> 0 : vaHi;
-    const pa1 = this.translateData(nextLo, nextHi, access, el, info);
-    if (pa1 < 0) return -1;
-    this.splitPa[0] = pa0;
-    this.splitPa[1] = pa1;
-    return first;
-  }
-
-  /** Raises the data abort described by `this.fault` for the access at va. */
-  dataAbort(vaLo: number, vaHi: number, isWrite: boolean, info: number): void {
-    const f = this.fault;
-    const far = (BigInt(vaHi >>> 0) << 32n) | BigInt(vaLo >>> 0);
-    let iss = f.status | (isWrite ? 1 << 6 : 0);
-    const target = f.stage2 ? 2 : this.syncTargetEl();
-    // The instruction syndrome is reported only for aborts taken to EL2 that are not on a stage-1
-    // table walk (IMPLEMENTATION DEFINED for ESR_EL1): QEMU's rule, checked by the bare-metal goldens.
-    if ((info & MemInfo.ISV) && target === 2 && !f.s1ptw) {
-      iss |= (1 << 24) | ((info & 3) << 22) | ((info & MemInfo.SIGN) ? 1 << 21 : 0) |
-        (((info >>> MemInfo.RT_SHIFT) & 31) << 16) | ((info & MemInfo.SF) ? 1 << 15 : 0) | ((info & MemInfo.ACQ_REL) ? 1 << 14 : 0);
-    }
-    if (f.s1ptw) iss |= 1 << 7;
-    const ec = target === this.el ? Exception.DATA_ABORT_SAME : Exception.DATA_ABORT_LOWER;
-    if (f.stage2) this.setReg('HPFAR_EL2', BigInt(Math.floor(f.ipa / PAGE_SIZE)) << 4n);
-    this.syncException(ec, iss, false, far, target);
-  }
-
-  private alignmentFault(vaLo: number, vaHi: number, isWrite: boolean, info: number): number {
-    this.fault.status = FaultStatus.ALIGNMENT;
-    this.fault.stage2 = false;
-    this.fault.s1ptw = false;
-    this.dataAbort(vaLo, vaHi, isWrite, info);
-    return 1;
-  }
-
-  /** PC = the instruction at word `word` of the page PC is in (a load/store slow path's PC; see helpers.ts). */
-  setPcWordInPage(word: number): void {
-    const i = (this.base + S.PC) >> 2;
-    this.u32[i] = ((this.u32[i] & ~(PAGE_SIZE - 1)) | (word << 2)) >>> 0;
-  }
-
-  /** Slow path of a translated load: TLB refill, page-crossing, MMIO and faults. Value -> SCRATCH. */
-  helperLoad(vaLo: number, vaHi: number, info: number): number {
-    vaLo >>>= 0; vaHi >>>= 0;
-    this.stats.tlbMisses++;
-    const sizeLog2 = info & MemInfo.SIZE_MASK;
-    const size = 1 << sizeLog2;
-    if ((info & MemInfo.ALIGN_REQUIRED) && (vaLo & (size - 1))) return this.alignmentFault(vaLo, vaHi, false, info);
-    const scratch = this.base + S.SCRATCH;
-    const el = info & MemInfo.UNPRIV ? 0 : this.el;
-    if ((vaLo & (PAGE_SIZE - 1)) + size > PAGE_SIZE) {
-      const first = this.translateSplit(vaLo, vaHi, Access.Read, el, info);
-      if (first < 0) return 1;
-      const r0 = this.bus.ramOffset(this.splitPa[0]), r1 = this.bus.ramOffset(this.splitPa[1]);
-      if (r0 < 0 || r1 < 0) return this.externalAbort(vaLo, vaHi, false, info);
-      this.u8.copyWithin(scratch, r0, r0 + first);
-      this.u8.copyWithin(scratch + first, r1, r1 + size - first);
-    } else {
-      const pa = this.translateData(vaLo, vaHi, Access.Read, el, info);
-      if (pa < 0) return 1;
-      const prot = this.xlat.prot;
-      if ((prot & Prot.DEVICE) && (vaLo & (size - 1))) return this.alignmentFault(vaLo, vaHi, false, info);
-      const ram = this.bus.ramOffset(pa);
-      if (ram >= 0) {
-        this.fillTlb(info & MemInfo.UNPRIV ? MmuIdx.EL0 : this.mmuIdx, vaLo, vaHi, pa, prot);
-        this.u8.copyWithin(scratch, ram, ram + size);
-      } else {
-        if (size > 8) return this.externalAbort(vaLo, vaHi, false, info);
-        const r = this.mmioLoad(pa, size, scratch, vaLo, vaHi, info);
-        if (r !== 0) return r;
-      }
-    }
-    if (size <= 8) this.extendScratch(sizeLog2, (info & MemInfo.SIGN) !== 0);
-    return 0;
-  }
-
-  private extendScratch(sizeLog2: number, signed: boolean): void {
-    const i = (this.base + S.SCRATCH) >> 2;
-    if (sizeLog2 === 3) return;
-    let lo = this.u32[i];
-    if (sizeLog2 === 0) lo = signed ? (lo << 24) >> 24 : lo & 0xff;
-    else if (sizeLog2 === 1) lo = signed ? (lo << 16) >> 16 : lo & 0xffff;
-    else lo = signed ? lo | 0 : lo;
-    this.u32[i] = lo >>> 0;
-    this.u32[i + 1] = signed && lo < 0 ? 0xffffffff : 0;
-  }
-
-  private mmioLoad(pa: number, size: number, scratch: number, vaLo: number, vaHi: number, info: number): number {
-    const replay = this.takeReplay(pa, size, false);
-    if (replay) {
-      this.u32[scratch >> 2] = replay.lo; this.u32[(scratch >> 2) + 1] = replay.hi;
-      return 0;
-    }
-    const r = this.bus.mmioRead(this.index, pa, size, this.mmioOut);
-    if (r === MMIO_EXIT) {
-      this.stats.mmioExits++;
-      this.pendingExit = { kind: 'mmio', pa, size, isWrite: false, lo: 0, hi: 0, access: { vaLo, vaHi, info } };
-      this.requestExit();
-      return 1;
-    }
-    this.u32[scratch >> 2] = this.mmioOut[0]; this.u32[(scratch >> 2) + 1] = this.mmioOut[1];
-    return 0;
-  }
-
-  /** Slow path of a translated store; value in SCRATCH. */
-  helperStore(vaLo: number, vaHi: number, info: number): number {
-    vaLo >>>= 0; vaHi >>>= 0;
-    this.stats.tlbMisses++;
-    const sizeLog2 = info & MemInfo.SIZE_MASK;
-    const size = 1 << sizeLog2;
-    if ((info & MemInfo.ALIGN_REQUIRED) && (vaLo & (size - 1))) return this.alignmentFault(vaLo, vaHi, true, info);
-    const scratch = this.base + S.SCRATCH;
-    const el = info & MemInfo.UNPRIV ? 0 : this.el;
-    if ((vaLo & (PAGE_SIZE - 1)) + size > PAGE_SIZE) {
-      const first = this.translateSplit(vaLo, vaHi, Access.Write, el, info);
-      if (first < 0) return 1;
-      const r0 = this.bus.ramOffset(this.splitPa[0]), r1 = this.bus.ramOffset(this.splitPa[1]);
-      if (r0 < 0 || r1 < 0) return this.externalAbort(vaLo, vaHi, true, info);
-      this.writeRam(this.splitPa[0], r0, scratch, first);
-      this.writeRam(this.splitPa[1], r1, scratch + first, size - first);
-      return 0;
-    }
-    const pa = this.translateData(vaLo, vaHi, Access.Write, el, info);
-    if (pa < 0) return 1;
-    const prot = this.xlat.prot;
-    if ((prot & Prot.DEVICE) && (vaLo & (size - 1))) return this.alignmentFault(vaLo, vaHi, true, info);
-    const ram = this.bus.ramOffset(pa);
-    if (ram >= 0) {
-      this.writeRam(pa, ram, scratch, size);
-      this.fillTlb(info & MemInfo.UNPRIV ? MmuIdx.EL0 : this.mmuIdx, vaLo, vaHi, pa, prot);
-      return 0;
-    }
-    if (size > 8) return this.externalAbort(vaLo, vaHi, true, info);
-    const lo = this.u32[scratch >> 2], hi = this.u32[(scratch >> 2) + 1];
-    const replay = this.takeReplay(pa, size, true);
-    if (replay) return 0;
-    const r = this.bus.mmioWrite(this.index, pa, size, size === 8 ? lo : size === 4 ? lo : lo & ((1 << (size * 8)) - 1), size === 8 ? hi : 0);
-    if (r === MMIO_EXIT) {
-      this.stats.mmioExits++;
-      this.pendingExit = { kind: 'mmio', pa, size, isWrite: true, lo: size === 4 || size === 8 ? lo : lo & ((1 << (size * 8)) - 1), hi: size === 8 ? hi : 0, access: { vaLo, vaHi, info } };
-      this.requestExit();
-      return 1;
-    }
-    return 0;
-  }
-
-  /**
-   * STXR/STLXR/STXP slow path: the store happens only while the monitor is
-   * armed for this address and size and memory still holds the value the
-   * load-exclusive saw (the monitor is the vCPU's; stores by other vCPUs
-   * show up as a changed value). Writes the status (0 = stored) to SCRATCH+16.
-   * Value(s) to store in SCRATCH (8 bytes, or 16 for pairs).
-   */
-  helperStoreExclusive(vaLo: number, vaHi: number, info: number): number {
-    vaLo >>>= 0; vaHi >>>= 0;
-    const i = this.base >> 2;
-    const sizeLog2 = info & MemInfo.SIZE_MASK;
-    const size = 1 << sizeLog2;
-    if (vaLo & (size - 1)) return this.alignmentFault(vaLo, vaHi, true, info);
-    const statusWord = (this.base + S.SCRATCH + 16) >> 2;
-    const armed = this.i32[i + (S.EXCL_VALID >> 2)] !== 0 &&
-      this.u32[i + (S.EXCL_ADDR >> 2)] === vaLo && this.u32[i + (S.EXCL_ADDR >> 2) + 1] === vaHi &&
-      this.u32[i + (S.EXCL_SIZE >> 2)] === size;
-    // translate even when the monitor is not armed: a faulting STXR must fault (D1.12)
-    let pa = this.softTlbWritePa(this.mmuIdx, vaLo, vaHi);
-    if (pa < 0) {
-      pa = this.translateData(vaLo, vaHi, Access.Write, this.el, info);
-      if (pa < 0) return 1;
-      this.fillTlb(this.mmuIdx, vaLo, vaHi, pa, this.xlat.prot);
-    }
-    this.clearExclusive();
-    const ram = this.bus.ramOffset(pa);
-    if (!armed || ram < 0) { this.u32[statusWord] = 1; return 0; }
-    const cur = ram;
-    const saved = this.base + S.EXCL_VAL;
-    for (let k = 0; k < size; k++) {
-      if (this.u8[cur + k] !== this.u8[saved + k]) { this.u32[statusWord] = 1; return 0; }
-    }
-    this.writeRam(pa, ram, this.base + S.SCRATCH, size);
-    this.u32[statusWord] = 0;
-    return 0;
-  }
-
   /** SYS/SYSL operations (TLBI, DC, IC, AT) registered by the system modules; others are UNDEFINED. */
   helperSys(key: number, rt: number): number {
     const filtered = this.sysregFilter?.(this, key, false, rt) ?? SYSREG_CONTINUE;
@@ -869,121 +483,9 @@ export class Cpu {
   /** Last undefined instruction word (diagnostics). */
   lastUndefinedInsn = 0;
 
-  /** Writes RAM, dropping translations made from the written page first (self-modifying code). */
-  private writeRam(pa: number, wasm: number, src: number, size: number): void {
-    if (this.code.isCodePage(Math.floor(pa / PAGE_SIZE))) this.code.invalidateRange(pa, size);
-    this.u8.copyWithin(wasm, src, src + size);
-  }
-
-  private externalAbort(vaLo: number, vaHi: number, isWrite: boolean, info: number): number {
-    this.fault.status = FaultStatus.SYNC_EXTERNAL;
-    this.fault.stage2 = false;
-    this.fault.s1ptw = false;
-    this.dataAbort(vaLo, vaHi, isWrite, info);
-    return 1;
-  }
-
-  /** The VMM completed the MMIO access of the last exit: it will be replayed by the instruction. */
-  completeMmio(lo: number, hi: number): void {
-    const e = this.pendingExit;
-    if (!e || e.kind !== 'mmio') return;
-    const pcLo = this.u32[(this.base + S.PC) >> 2], pcHi = this.u32[(this.base + S.PC + 4) >> 2];
-    if (pcLo !== this.replayPcLo || pcHi !== this.replayPcHi) this.mmioReplay.length = 0; // another instruction's
-    this.replayPcLo = pcLo; this.replayPcHi = pcHi;
-    this.mmioReplay.push({ pa: e.pa, size: e.size, isWrite: e.isWrite, lo: lo >>> 0, hi: hi >>> 0 });
-    this.replayCursor = 0;
-    this.replayStampRun = -1;
-    this.pendingExit = null;
-  }
-
-  /**
-   * The VMM found no device at the address of the last MMIO exit: the access
-   * takes a synchronous external abort, as on QEMU's virt board where an
-   * unassigned physical address answers with a decode error
-   * (KVM_SET_VCPU_EVENTS with ext_dabt_pending is the KVM equivalent).
-   * PC still points at the faulting instruction (precise exceptions).
-   */
-  failMmio(): void {
-    const e = this.pendingExit;
-    if (!e || e.kind !== 'mmio') return;
-    this.pendingExit = null;
-    const a = e.access ?? { vaLo: e.pa >>> 0, vaHi: Math.floor(e.pa / 0x100000000), info: 0 };
-    this.externalAbort(a.vaLo, a.vaHi, e.isWrite, a.info);
-  }
-
-  private takeReplay(pa: number, size: number, isWrite: boolean) {
-    if (this.mmioReplay.length === 0) return undefined;
-    const forget = () => { this.mmioReplay.length = 0; return undefined; };
-    // another instruction, or a later execution of this one: the results are stale
-    if (this.u32[(this.base + S.PC) >> 2] !== this.replayPcLo || this.u32[(this.base + S.PC + 4) >> 2] !== this.replayPcHi) return forget();
-    if (this.replayStampRun < 0) {
-      this.replayStampRun = this.runs;
-      this.replayStampBudget = this.budget;
-    } else if (this.replayStampRun !== this.runs || this.replayStampBudget !== this.budget) {
-      return forget();
-    }
-    if (this.replayCursor >= this.mmioReplay.length) return undefined; // a further access of this run: performed, and recorded on completion
-    const r = this.mmioReplay[this.replayCursor];
-    if (r.pa !== pa || r.size !== size || r.isWrite !== isWrite) return forget(); // the guest did something else (e.g. took an interrupt)
-    this.replayCursor++;
-    return r;
-  }
-
-  /** Translates an instruction fetch at PC; on a fault takes the prefetch abort and returns -1. */
-  /**
-   * The physical address an instruction fetch from `pc` would use now, or -1
-   * when it would fault or is not RAM; takes no exception (for translating
-   * code ahead of its execution).
-   */
-  probeFetch(pc: bigint): number {
-    const pcLo = Number(pc & 0xffffffffn), pcHi = Number(pc >> 32n);
-    if (pcLo & 3) return -1;
-    const vpn = pcHi * PAGES_PER_4G + (pcLo >>> PAGE_BITS);
-    const cached = this.mmuIdx * TLB_ENTRIES + (vpn % TLB_ENTRIES);
-    let pa: number;
-    if (this.fetchVpn[cached] === vpn) pa = this.fetchPpn[cached] * PAGE_SIZE + (pcLo & (PAGE_SIZE - 1));
-    else if (this.mmu.translate(this, pcLo, pcHi, Access.Exec, this.el, this.probeXlat, this.probeFault)) pa = this.probeXlat.pa;
-    else return -1;
-    return this.bus.ramOffset(pa) >= 0 ? pa : -1;
-  }
-
-  private readonly probeXlat = new Translation();
-  private readonly probeFault = new TranslationFault();
-
-  translateFetch(pcLo: number, pcHi: number): number {
-    if (pcLo & 3) {
-      const far = (BigInt(pcHi) << 32n) | BigInt(pcLo);
-      this.syncException(Exception.PC_ALIGN, 0, false, far);
-      return -1;
-    }
-    const vpn = pcHi * PAGES_PER_4G + (pcLo >>> PAGE_BITS);
-    const cached = this.mmuIdx * TLB_ENTRIES + (vpn % TLB_ENTRIES);
-    if (this.fetchVpn[cached] === vpn) {
-      this.xlat.pa = this.fetchPpn[cached] * PAGE_SIZE + (pcLo & (PAGE_SIZE - 1));
-      this.xlat.global = this.fetchGlobal[cached] === 1;
-    } else if (!this.mmu.translate(this, pcLo, pcHi, Access.Exec, this.el, this.xlat, this.fault)) {
-      const f = this.fault;
-      const target = f.stage2 ? 2 : this.syncTargetEl();
-      const ec = target === this.el ? Exception.INSN_ABORT_SAME : Exception.INSN_ABORT_LOWER;
-      if (f.stage2) this.setReg('HPFAR_EL2', BigInt(Math.floor(f.ipa / PAGE_SIZE)) << 4n);
-      this.syncException(ec, f.status | (f.s1ptw ? 1 << 7 : 0), false, (BigInt(pcHi) << 32n) | BigInt(pcLo), target);
-      return -1;
-    } else {
-      this.fetchVpn[cached] = vpn;
-      this.fetchPpn[cached] = Math.floor(this.xlat.pa / PAGE_SIZE);
-      this.fetchGlobal[cached] = this.xlat.global ? 1 : 0;
-    }
-    this.lastFetchSurvivesSwitch = this.el === 2 || (this.xlat.global && ((pcHi >>> 23) & 1) === 1);
-    const pa = this.xlat.pa;
-    if (this.bus.ramOffset(pa) < 0) {
-      const target = this.syncTargetEl();
-      const ec = target === this.el ? Exception.INSN_ABORT_SAME : Exception.INSN_ABORT_LOWER;
-      this.syncException(ec, FaultStatus.SYNC_EXTERNAL, false, (BigInt(pcHi) << 32n) | BigInt(pcLo), target);
-      return -1;
-    }
-    // PSTATE.IL after an illegal exception return: lower priority than PC alignment and instruction aborts
-    if (this.il) { this.syncException(Exception.ILLEGAL_STATE, 0); return -1; }
-    return pa;
+  /** Stage 1 (and 2) translation of a virtual address by the current regime, without side effects on failure. */
+  translateVa(vaLo: number, vaHi: number, access: Access, el: number, out: Translation, fault: TranslationFault): boolean {
+    return this.mmu.translate(this, vaLo, vaHi, access, el, out, fault);
   }
 
   // ---- system instructions ----------------------------------------------------------

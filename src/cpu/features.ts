@@ -8,8 +8,7 @@ import type { Cpu } from './cpu';
 import { installSimdHelpers } from './a64/simd-common';
 import { installSystemRegs } from './system/system-registers';
 import { installSystemOps } from './system/system-operations';
-import { installGicSysregs, hasGicSysregInterface } from '../hv/irqchip/gic-sysregs';
-import { installTimerSysregs } from '../hv/timer/timer-sysregs';
+import { installFpSupport } from './fp/scalar-ops';
 
 /**
  * ID_AA64ISAR0_EL1 fields, by bit position -> value. AES=2 means AESE/AESD/
@@ -41,17 +40,16 @@ export function pfr0Value(cpu: Cpu): bigint {
     { shift: 8, value: cpu.hasEl2 ? 1 : 0 }, // EL2
     { shift: 16, value: 0 }, // FP
     { shift: 20, value: 0 }, // AdvSIMD
-    { shift: 24, value: hasGicSysregInterface(cpu) ? 1 : 0 }, // GIC: system-register CPU interface (GICv3) once a GIC is attached
+    { shift: 24, value: cpu.gicCpuInterface ? 1 : 0 }, // GIC: system-register CPU interface (GICv3) once a GIC is attached
   ]);
 }
 
 /** Registers the feature ID hooks and extension helpers on one Cpu (idempotent). */
 export function installCpuFeatures(cpu: Cpu): void {
+  installFpSupport(cpu); // the shared FP operation table, FPCR/FPSR hooks
   installSimdHelpers(cpu);
   installSystemRegs(cpu); // PSTATE views, translation control, traps, the MMU table walker
   installSystemOps(cpu); // TLBI, AT, DC, IC
-  installGicSysregs(cpu);
-  installTimerSysregs(cpu);
   const isar0 = composeFields(ISAR0_FIELDS);
   cpu.sysregHooks.set('idAa64isar0', { read: () => isar0 });
   // Another module (e.g. the GIC work adding the system-register interface field) may own PFR0.

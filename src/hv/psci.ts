@@ -2,7 +2,7 @@
 // its guests (and as EL3 firmware does on hardware). Function IDs and return
 // codes from Arm DEN0022 (PSCI) and DEN0028 (SMCCC).
 
-import type { Vcpu, Vm } from './vm';
+import type { Cpu } from '../cpu/cpu';
 
 export const PSCI = {
   VERSION: 0x84000000,
@@ -26,10 +26,17 @@ export const PSCI_RET = {
   ON_PENDING: -5, INTERNAL_FAILURE: -6, NOT_PRESENT: -7, DISABLED: -8, INVALID_ADDRESS: -9,
 } as const;
 
+/** What a PSCI call needs of the vCPU that made it (hv/vm.ts's Vcpu). */
+export interface PsciVcpu {
+  readonly cpu: Cpu;
+  /** Set by SYSTEM_OFF/RESET: the vCPU's next exit reports it. */
+  systemEvent: 'shutdown' | 'reset' | 'crash' | null;
+}
+
+/** What a PSCI call needs of the VM (hv/vm.ts's Vm). */
 export interface PsciHost {
-  vcpuByMpidr(mpidr: bigint): Vcpu | undefined;
+  vcpuByMpidr(mpidr: bigint): PsciVcpu | undefined;
   wake(): void;
-  readonly vcpus: Vcpu[];
 }
 
 const SUPPORTED = new Set<number>([
@@ -39,7 +46,7 @@ const SUPPORTED = new Set<number>([
 ]);
 
 /** Handles the firmware call the vCPU just made (function ID in W0, arguments in X1..X3). */
-export function handlePsci(vm: Vm | PsciHost, vcpu: Vcpu): void {
+export function handlePsci(vm: PsciHost, vcpu: PsciVcpu): void {
   const cpu = vcpu.cpu;
   const fn = cpu.xLo(0);
   const ret = (v: number | bigint) => cpu.setX(0, BigInt(v));

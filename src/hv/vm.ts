@@ -3,7 +3,7 @@
 // run() executes guest code until something needs the VMM: an MMIO access
 // to an address no in-kernel device claims, a PSCI system event, a halt
 // (WFI with nothing pending) or the end of its time slice. Like KVM, the
-// interrupt controller, timers and PSCI are "in kernel" (InKernelDevice /
+// interrupt controller, timers and PSCI are "in kernel" (irqchip/, timer/,
 // psci.ts); UART, RTC and virtio live in the VMM above this API.
 
 import { Cpu } from '../cpu/cpu';
@@ -12,45 +12,20 @@ import { a64Decoder } from '../cpu/a64';
 import { installCpuFeatures } from '../cpu/features';
 import { MMIO_EXIT, type PhysicalBus } from '../cpu/bus';
 import { GUEST_RAM_WASM_BASE, MAX_VCPUS, PAGE_SIZE } from '../cpu/state';
-import { handlePsci, type PsciHost } from './psci';
+import type { AccessSize, MmioRegion } from '../io/mmio';
+import type { TimeSource } from '../io/clock';
+import { handlePsci, type PsciHost, type PsciVcpu } from './psci';
 import { GicV3, GIC_VIRT_LAYOUT, type GicLayout } from './irqchip/gicv3';
+import type { IrqChip } from './irqchip/irqchip';
 import { GenericTimers } from './timer/generic-timer';
-import { connectGicCpuInterface } from './irqchip/gic-sysregs';
-import { connectCpuTimers } from './timer/timer-sysregs';
+import { connectGicCpuInterface, installGicSysregs } from './irqchip/gic-sysregs';
+import { connectCpuTimers, installTimerSysregs } from './timer/timer-sysregs';
 
 const WASM_PAGE = 65536;
 /** Largest wasm32 memory V8 accepts (4 GiB). */
 const MAX_WASM_PAGES = 65536;
 
 export interface MemorySlot { gpa: number; size: number; wasm: number }
-
-/** A device emulated inside the hypervisor layer (GIC distributor/redistributors, ...). */
-export interface InKernelDevice {
-  base: number;
-  size: number;
-  read(cpuIndex: number, offset: number, size: number): number | bigint;
-  write(cpuIndex: number, offset: number, size: number, value: number | bigint): void;
-}
-
-/**
- * The in-kernel interrupt controller as the VMM sees it (KVM_IRQ_LINE): the
- * GICv3 model (hw/gicv3.ts) installs itself as `Vm.irqchip`. VMM devices
- * (PL011, PL031, virtio) only drive their SPI lines through `Vm.setIrqLine`.
- */
-export interface IrqChip {
-  /** Sets the level of shared peripheral interrupt `spi` (GIC INTID 32 + spi). */
-  setSpiLevel(spi: number, level: boolean): void;
-}
-
-/**
- * An in-kernel source of timed interrupts (the generic timers, hw/timer.ts).
- * `nextDeadline(now)` first raises every interrupt that is due at `now`
- * (performance.now() milliseconds), then returns when the next one is due
- * (Infinity when none is armed). The VMM calls it before sleeping in WFI.
- */
-export interface TimeSource {
-  nextDeadline(now: number): number;
-}
 
 export type VcpuExit =
   | { reason: 'mmio'; pa: number; size: number; isWrite: boolean; data: bigint }
@@ -79,7 +54,8 @@ export class Vm implements PhysicalBus, PsciHost {
   readonly vcpus: Vcpu[] = [];
   /** The vCPUs' CPUs (shared with each as cpu.peers). */
   private readonly cpus: Cpu[] = [];
-  readonly devices: InKernelDevice[] = [];
+  /** In-kernel MMIO devices (answered without a VMM exit); 8-byte accesses reach them whole. */
+  readonly devices: MmioRegion[] = [];
   readonly cache: CodeCache;
   readonly el2: boolean;
   private nextWasm = GUEST_RAM_WASM_BASE;
@@ -133,6 +109,9 @@ export class Vm implements PhysicalBus, PsciHost {
     if (index >= MAX_VCPUS) throw new Error(`at most ${MAX_VCPUS} vCPUs are supported`);
     const cpu = new Cpu({ index, memory: this.memory, bus: this, hasEl2: this.el2, mpidr: BigInt(index) });
     installCpuFeatures(cpu);
+    // the in-kernel GIC CPU interface and timer registers (UNDEFINED / inert without an irqchip)
+    installGicSysregs(cpu);
+    installTimerSysregs(cpu);
     this.cpus.push(cpu);
     cpu.peers = this.cpus; // broadcast TLB maintenance (TLBI *IS) reaches every vCPU
     this.cache.attach(cpu);
@@ -151,20 +130,20 @@ export class Vm implements PhysicalBus, PsciHost {
   }
 
   /** Registers an in-kernel MMIO device (answered without a VMM exit). */
-  addDevice(dev: InKernelDevice): void { this.devices.push(dev); }
+  addDevice(dev: MmioRegion): void { this.devices.push(dev); }
 
   /** KVM_IRQ_LINE for an SPI: VMM devices drive their interrupt lines through this. */
   setIrqLine(spi: number, level: boolean): void {
     this.irqchip?.setSpiLevel(spi, level);
   }
 
+  /** Fires the in-kernel timers that are due: called before every vCPU run slice (one clock read). */
+  pollTimers(): void { this.timers?.poll(); }
+
   /**
    * Raises the in-kernel timer interrupts due now and returns when the next
    * one is due (performance.now() ms; Infinity when no timer is armed).
    */
-  /** Fires the in-kernel timers that are due: called before every vCPU run slice (one clock read). */
-  pollTimers(): void { this.timers?.poll(); }
-
   nextDeadline(now = performance.now()): number {
     let next = Infinity;
     for (const t of this.timeSources) next = Math.min(next, t.nextDeadline(now));
@@ -192,7 +171,7 @@ export class Vm implements PhysicalBus, PsciHost {
     return s ? s.gpa + s.size - pa : 0;
   }
 
-  private deviceAt(pa: number): InKernelDevice | undefined {
+  private deviceAt(pa: number): MmioRegion | undefined {
     for (const d of this.devices) if (pa >= d.base && pa < d.base + d.size) return d;
     return undefined;
   }
@@ -200,7 +179,7 @@ export class Vm implements PhysicalBus, PsciHost {
   mmioRead(cpuIndex: number, pa: number, size: number, out: Uint32Array): number {
     const d = this.deviceAt(pa);
     if (!d) return MMIO_EXIT;
-    const v = d.read(cpuIndex, pa - d.base, size);
+    const v = d.device.read(pa - d.base, size as AccessSize, cpuIndex);
     if (typeof v === 'bigint') { out[0] = Number(v & 0xffffffffn); out[1] = Number((v >> 32n) & 0xffffffffn); }
     else { out[0] = v >>> 0; out[1] = 0; }
     return 0;
@@ -209,7 +188,7 @@ export class Vm implements PhysicalBus, PsciHost {
   mmioWrite(cpuIndex: number, pa: number, size: number, lo: number, hi: number): number {
     const d = this.deviceAt(pa);
     if (!d) return MMIO_EXIT;
-    d.write(cpuIndex, pa - d.base, size, size === 8 ? (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) : lo >>> 0);
+    d.device.write(pa - d.base, size as AccessSize, size === 8 ? (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) : lo >>> 0, cpuIndex);
     return 0;
   }
 
@@ -225,7 +204,7 @@ export class Vm implements PhysicalBus, PsciHost {
 /** Instructions per run() slice: short enough to poll timers and input every ~0.5 ms. */
 export const SLICE_INSTRUCTIONS = 200_000;
 
-export class Vcpu {
+export class Vcpu implements PsciVcpu {
   /** Instructions executed by this vCPU (block granularity). */
   instructions = 0;
   readonly exitCounts: Record<string, number> = {};
@@ -276,14 +255,14 @@ export class Vcpu {
   /** Completes the MMIO exit just returned (for reads, with the data the device produced). */
   completeMmio(data: bigint | number = 0): void {
     const v = BigInt.asUintN(64, BigInt(data));
-    this.cpu.completeMmio(Number(v & 0xffffffffn), Number(v >> 32n));
+    this.cpu.access.completeMmio(Number(v & 0xffffffffn), Number(v >> 32n));
   }
 
   /**
    * Answers the MMIO exit just returned with a synchronous external abort
    * (no device at that address; KVM_SET_VCPU_EVENTS ext_dabt_pending).
    */
-  injectDataAbort(): void { this.cpu.failMmio(); }
+  injectDataAbort(): void { this.cpu.access.failMmio(); }
 
   /** KVM_SET_GUEST_DEBUG with software breakpoints: BRK exits with reason 'debug'. */
   setGuestDebug(enabled: boolean): void { this.cpu.trapBreakpoints = enabled; }

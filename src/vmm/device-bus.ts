@@ -1,13 +1,11 @@
 // The VMM's MMIO bus: guest-physical ranges -> device models above the hv
-// API (KVM_EXIT_MMIO is answered here). Devices see 32-bit registers:
-// 8-byte accesses are split into two 4-byte ones (as QEMU does for devices
-// whose implementation maximum is 4 bytes), narrower ones reach the device
-// with their own offset and the value masked to their width.
+// API (KVM_EXIT_MMIO is answered here). Devices implement io/mmio's
+// MmioDevice and see accesses of 1, 2 or 4 bytes with their size: 8-byte
+// accesses are split into two 4-byte ones, low word first (as QEMU does for
+// devices whose implementation maximum is 4 bytes). Read values are masked
+// to the access width, so a device may return a whole register.
 
-export interface MmioDevice {
-  read(offset: number): number;
-  write(offset: number, value: number): void;
-}
+import type { AccessSize, MmioDevice } from '../io/mmio';
 
 export interface BusRegion { name: string; base: number; size: number; device: MmioDevice; accesses: number }
 
@@ -27,26 +25,34 @@ export class DeviceBus {
     return undefined;
   }
 
-  /** Reads `size` bytes at `pa`; undefined when no device is there. */
-  read(pa: number, size: number): bigint | undefined {
+  /** Reads `size` bytes at `pa` for vCPU `cpuIndex`; undefined when no device is there. */
+  read(pa: number, size: number, cpuIndex = 0): bigint | undefined {
     const r = this.find(pa);
     if (!r) return undefined;
     r.accesses++;
     const off = pa - r.base;
-    if (size === 8) return BigInt(r.device.read(off) >>> 0) | (BigInt(r.device.read(off + 4) >>> 0) << 32n);
-    const v = r.device.read(off) >>> 0;
-    return BigInt(size === 4 ? v : v & ((1 << (size * 8)) - 1));
+    if (size === 8) return BigInt(this.read32(r, off, 4, cpuIndex)) | (BigInt(this.read32(r, off + 4, 4, cpuIndex)) << 32n);
+    return BigInt(this.read32(r, off, size as AccessSize, cpuIndex));
   }
 
-  /** Writes `size` bytes at `pa`; false when no device is there. */
-  write(pa: number, size: number, data: bigint): boolean {
+  private read32(r: BusRegion, off: number, size: AccessSize, cpuIndex: number): number {
+    const v = Number(r.device.read(off, size, cpuIndex)) >>> 0;
+    return size === 4 ? v : v & ((1 << (size * 8)) - 1);
+  }
+
+  /** Writes `size` bytes at `pa` for vCPU `cpuIndex`; false when no device is there. */
+  write(pa: number, size: number, data: bigint, cpuIndex = 0): boolean {
     const r = this.find(pa);
     if (!r) return false;
     r.accesses++;
     const off = pa - r.base;
     const lo = Number(data & 0xffffffffn);
-    if (size === 8) { r.device.write(off, lo); r.device.write(off + 4, Number((data >> 32n) & 0xffffffffn)); return true; }
-    r.device.write(off, size === 4 ? lo : lo & ((1 << (size * 8)) - 1));
+    if (size === 8) {
+      r.device.write(off, 4, lo, cpuIndex);
+      r.device.write(off + 4, 4, Number((data >> 32n) & 0xffffffffn), cpuIndex);
+      return true;
+    }
+    r.device.write(off, size as AccessSize, size === 4 ? lo : lo & ((1 << (size * 8)) - 1), cpuIndex);
     return true;
   }
 }

@@ -12,7 +12,8 @@
 // (like QEMU -no-reboot and kvmtool), reporting that the guest asked to reboot.
 
 import { writeFileSync } from 'node:fs';
-import { Vm, type Vcpu, type VcpuExit, type TimeSource, SLICE_INSTRUCTIONS } from '../hv/vm';
+import { Vm, type Vcpu, type VcpuExit, SLICE_INSTRUCTIONS } from '../hv';
+import type { TimeSource } from '../io/clock';
 import { VIRT, VIRT_SPI, virtioMmioBase } from '../board/memmap';
 import { buildVirtDtb } from '../board/virt-dt';
 import { loadKernel, placeInitrdAndDtb, writeDtb, type BootPlan, type RamImage } from '../board/loader';
@@ -175,9 +176,9 @@ export class VirtMachine {
 
   private handleMmio(vcpu: Vcpu, exit: Extract<VcpuExit, { reason: 'mmio' }>): void {
     if (exit.isWrite) {
-      if (this.bus.write(exit.pa, exit.size, exit.data)) { vcpu.completeMmio(); return; }
+      if (this.bus.write(exit.pa, exit.size, exit.data, vcpu.index)) { vcpu.completeMmio(); return; }
     } else {
-      const value = this.bus.read(exit.pa, exit.size);
+      const value = this.bus.read(exit.pa, exit.size, vcpu.index);
       if (value !== undefined) { vcpu.completeMmio(value); return; }
     }
     // No device: QEMU's virt answers unassigned addresses with a decode error,

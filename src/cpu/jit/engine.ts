@@ -74,7 +74,7 @@ export class CodeCache implements CodeCacheHooks {
   attach(cpu: Cpu): void {
     this.cpus[cpu.index] = cpu;
     cpu.code = this;
-    cpu.flushJumpCache();
+    cpu.tlb.flushJumpCache();
   }
 
   /** Resolves the vCPU from the base address helpers receive. */
@@ -177,7 +177,7 @@ export class CodeCache implements CodeCacheHooks {
   fillJumpCache(cpu: Cpu): void {
     const pcLo = cpu.u32[(cpu.base + S.PC) >> 2];
     const pcHi = cpu.u32[(cpu.base + S.PC + 4) >> 2];
-    const pa = cpu.translateFetch(pcLo, pcHi);
+    const pa = cpu.access.translateFetch(pcLo, pcHi);
     if (pa < 0) { cpu.budget -= 1; return; } // prefetch abort taken (counted, so a fault loop still ends the slice)
     const pc = cpu.pc;
     const flags = cpu.tbFlags;
@@ -185,8 +185,8 @@ export class CodeCache implements CodeCacheHooks {
     if (!block) block = this.translate(cpu, pc, pa, flags);
     if (!block) return;
     const e = (cpu.base + JC_OFFSET + jcIndex(pcLo) * JC_ENTRY_SIZE) >> 2;
-    cpu.jumpCachePages.add(jumpCachePageKey(pcLo, pcHi));
-    cpu.noteJumpCacheEntry(jcIndex(pcLo), cpu.lastFetchSurvivesSwitch);
+    cpu.tlb.jumpCachePages.add(jumpCachePageKey(pcLo, pcHi));
+    cpu.tlb.noteJumpCacheEntry(jcIndex(pcLo), cpu.access.lastFetchSurvivesSwitch);
     cpu.u32[e] = pcLo;
     cpu.u32[e + 1] = pcHi;
     cpu.u32[e + 2] = block.slot;
@@ -224,7 +224,7 @@ export class CodeCache implements CodeCacheHooks {
       for (const next of region.likelyEntries) {
         if (queued.has(next)) continue;
         queued.add(next);
-        const nextPa = cpu.probeFetch(next);
+        const nextPa = cpu.access.probeFetch(next);
         if (nextPa >= 0) queue.push({ pc: next, pa: nextPa });
       }
     }
@@ -351,7 +351,7 @@ export class CodeCache implements CodeCacheHooks {
     let page = this.byPage.get(ppn);
     if (!page) {
       this.byPage.set(ppn, (page = { blocks: [], words: new Uint16Array(PAGE_SIZE / 4) }));
-      for (const c of this.cpus) c?.protectCodePage(ppn);
+      for (const c of this.cpus) c?.tlb.protectCodePage(ppn);
     }
     page.blocks.push(block);
     for (let i = 0; i < ranges.length; i += 2) {
@@ -441,8 +441,8 @@ export function makeHelpers(cache: () => CodeCache): HelperImpls {
   const at = (base: number) => cache().cpuAt(base);
   const impls: Partial<HelperImpls> = {
     // only the slow paths call these: info carries the instruction's word index in the page of PC
-    load: (base, lo, hi, info) => { const c = at(base); c.setPcWordInPage((info >>> PC_WORD_SHIFT) & PC_WORD_MASK); return c.helperLoad(lo, hi, info & PC_INFO_MASK); },
-    store: (base, lo, hi, info) => { const c = at(base); c.setPcWordInPage((info >>> PC_WORD_SHIFT) & PC_WORD_MASK); return c.helperStore(lo, hi, info & PC_INFO_MASK); },
+    load: (base, lo, hi, info) => { const c = at(base); c.access.setPcWordInPage((info >>> PC_WORD_SHIFT) & PC_WORD_MASK); return c.access.load(lo, hi, info & PC_INFO_MASK); },
+    store: (base, lo, hi, info) => { const c = at(base); c.access.setPcWordInPage((info >>> PC_WORD_SHIFT) & PC_WORD_MASK); return c.access.store(lo, hi, info & PC_INFO_MASK); },
     exception: (base, ec, iss) => at(base).helperException(ec, iss),
     undefined: (base, insn) => { const c = at(base); c.lastUndefinedInsn = insn >>> 0; c.syncException(0, 0); },
     mrs: (base, key, rt) => at(base).helperMrs(key, rt),
@@ -452,7 +452,7 @@ export function makeHelpers(cache: () => CodeCache): HelperImpls {
     eret: base => at(base).helperEret(),
     hint: (base, hint) => at(base).helperHint(hint),
     barrier: () => 0,
-    storeExclusive: (base, lo, hi, info) => at(base).helperStoreExclusive(lo, hi, info & PC_INFO_MASK), // above: the soft-TLB index
+    storeExclusive: (base, lo, hi, info) => at(base).access.storeExclusive(lo, hi, info & PC_INFO_MASK), // above: the soft-TLB index
     fpOp: (base, op, regs) => at(base).helperFpOp(op, regs),
     trace: (base, lo, hi) => { const c = cache(); c.traceInstructions?.(c.cpuAt(base), lo >>> 0, hi >>> 0); },
   };

@@ -32,7 +32,7 @@ export interface SysregDef {
 
 export const SYSREGS: SysregDef[] = [
   // Identification. MIDR: Cortex-A57 r1p3 (the CPU QEMU models for `-cpu cortex-a57`).
-  // MIDR/MPIDR read at EL1 return VPIDR_EL2/VMPIDR_EL2 when EL2 is implemented (system-regs.ts hooks).
+  // MIDR/MPIDR read at EL1 return VPIDR_EL2/VMPIDR_EL2 when EL2 is implemented (system-registers.ts hooks).
   { name: 'MIDR_EL1', enc: [3, 0, 0, 0, 0], minEl: 1, reset: 0x411fd073n, readonly: true, hook: 'midr' },
   { name: 'MPIDR_EL1', enc: [3, 0, 0, 0, 5], minEl: 1, readonly: true, hook: 'mpidr' },
   { name: 'REVIDR_EL1', enc: [3, 0, 0, 0, 6], minEl: 1, reset: 0n, readonly: true },
@@ -158,7 +158,7 @@ export const SYSREGS: SysregDef[] = [
   { name: 'DBGWVR1_EL1', enc: [2, 0, 0, 1, 6], minEl: 1, reset: 0n },
   { name: 'DBGWCR1_EL1', enc: [2, 0, 0, 1, 7], minEl: 1, reset: 0n },
 
-  // GICv3 CPU interface (cpu/system-gic.ts, state in hw/gicv3.ts). 5 priority bits, so one
+  // GICv3 CPU interface (hv/irqchip/gic-sysregs.ts, state in hv/irqchip/gicv3.ts). 5 priority bits, so one
   // active-priorities register per group; AP0R1-3/AP1R1-3 do not exist (UNDEFINED, as on QEMU).
   { name: 'ICC_PMR_EL1', enc: [3, 0, 4, 6, 0], minEl: 1, hook: 'icc' },
   { name: 'ICC_IAR0_EL1', enc: [3, 0, 12, 8, 0], minEl: 1, readonly: true, hook: 'icc' },
@@ -198,7 +198,7 @@ export const SYSREGS: SysregDef[] = [
   { name: 'ICH_LR2_EL2', enc: [3, 4, 12, 12, 2], minEl: 2, reset: 0n, writeMask: 0xf1ff03ffffffffffn },
   { name: 'ICH_LR3_EL2', enc: [3, 4, 12, 12, 3], minEl: 2, reset: 0n, writeMask: 0xf1ff03ffffffffffn },
 
-  // Generic timer (cpu/system-timer.ts, hw/timer.ts). CNTFRQ as on QEMU virt; CTL/CVAL are stored
+  // Generic timer (hv/timer/timer-sysregs.ts, hv/timer/generic-timer.ts). CNTFRQ as on QEMU virt; CTL/CVAL are stored
   // here (reset clears them), the hooks compute counts, TVAL, ISTATUS and the EL0/EL2 access traps.
   { name: 'CNTFRQ_EL0', enc: [3, 3, 14, 0, 0], minEl: 0, reset: 62_500_000n, writeMask: 0xffffffffn, hook: 'cntFrequency' },
   { name: 'CNTPCT_EL0', enc: [3, 3, 14, 0, 1], minEl: 0, readonly: true, hook: 'cntCounter' },

@@ -2,7 +2,7 @@
 // (AT -> PAR_EL1), data cache zero (DC ZVA) and the cache maintenance
 // operations, registered in cpu.sysOps. Traps of these instructions to
 // EL1/EL2 (SCTLR_EL1.UCI/DZE, HCR_EL2.TTLB/TPC/TPU/TSW/TDZ) are checked
-// earlier by the sysreg filter (system-regs.ts).
+// earlier by the sysreg filter (system-registers.ts).
 //
 // The soft-TLB holds no ASID/VMID tags, so every TLBI that is not by VA
 // flushes it whole. Caches are not modelled: cache maintenance is a no-op
@@ -29,7 +29,7 @@ function walkerOf(cpu: Cpu): TableWalker { return installMmu(cpu); }
 
 /** Drops every soft-TLB entry and the jump cache of one CPU. */
 function flushAll(cpu: Cpu): void {
-  cpu.flushTlb();
+  cpu.tlb.flush();
   walkerOf(cpu).blocks.clear();
 }
 
@@ -43,8 +43,8 @@ function flushPageAnyTag(cpu: Cpu, pageLo: number, vaHi24: number): void {
       if (cpu.u32[w] === pageLo && (cpu.u32[w + 1] & 0xffffff) === vaHi24) { cpu.u32[w] = 0xffffffff; cpu.u32[w + 1] = 0xffffffff; }
     }
   }
-  cpu.flushJumpCachePage(pageLo, vaHi24);
-  cpu.flushFetchPage(pageLo, vaHi24);
+  cpu.tlb.flushJumpCachePage(pageLo, vaHi24);
+  cpu.tlb.flushFetchPage(pageLo, vaHi24);
 }
 
 /**
@@ -89,7 +89,7 @@ function tlbiAll(broadcast: boolean): SysOp {
  * Linux issues one per process exit or exec.
  */
 function tlbiAsid(broadcast: boolean): SysOp {
-  return cpu => { for (const c of targets(cpu, broadcast)) c.switchAddressSpace(); return 0; };
+  return cpu => { for (const c of targets(cpu, broadcast)) c.tlb.switchAddressSpace(); return 0; };
 }
 
 function tlbiVa(broadcast: boolean): SysOp {
@@ -154,7 +154,7 @@ const zvaFault = new TranslationFault();
  */
 const dcZva: SysOp = (cpu, rt) => {
   const lo = (cpu.xLo(rt) & ~((1 << ZVA_BITS) - 1)) >>> 0, hi = cpu.xHi(rt);
-  const hitPa = cpu.softTlbWritePa(cpu.mmuIdx, lo, hi);
+  const hitPa = cpu.tlb.writePa(cpu.mmuIdx, lo, hi);
   if (hitPa >= 0) {
     const wasm = cpu.bus.ramOffset(hitPa);
     cpu.u8.fill(0, wasm, wasm + (1 << ZVA_BITS));
@@ -172,7 +172,7 @@ const dcZva: SysOp = (cpu, rt) => {
   // a translation fault is raised by the first store exactly as for STR
   for (let off = 0; off < 1 << ZVA_BITS; off += 8) {
     cpu.u32[scratch] = 0; cpu.u32[scratch + 1] = 0;
-    if (cpu.helperStore(lo + off, hi, info) !== 0) return 1;
+    if (cpu.access.store(lo + off, hi, info) !== 0) return 1;
   }
   return 0;
 };

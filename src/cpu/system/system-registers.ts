@@ -178,7 +178,7 @@ const HOOKS: Record<string, SysregHook> = {
   },
   // Translation control: any change drops the soft-TLB and the jump cache (simplest correct choice: the
   // soft-TLB is not tagged with ASID/VMID, so a TTBR or ASID switch flushes everything).
-  sctlr: { write: (c, e, v) => { if (storeMasked(c, e, v)) c.flushTlb(); } },
+  sctlr: { write: (c, e, v) => { if (storeMasked(c, e, v)) c.tlb.flush(); } },
   ttbr: {
     write: (c, e, v) => {
       const before = c.sysreg(e.slot);
@@ -186,8 +186,8 @@ const HOOKS: Record<string, SysregHook> = {
       // A change of TTBR0_EL1, or of TTBR1_EL1's ASID field alone, is an address-space switch
       // (Cpu.switchAddressSpace); anything else (TTBR1 table, TCR, MAIR, EL2 regime) drops everything.
       const after = c.sysreg(e.slot);
-      if (e.slot === TTBR0_EL1 || (e.slot === TTBR1_EL1 && ((before ^ after) & 0x0000_ffff_ffff_ffffn) === 0n)) c.switchAddressSpace();
-      else c.flushTlb();
+      if (e.slot === TTBR0_EL1 || (e.slot === TTBR1_EL1 && ((before ^ after) & 0x0000_ffff_ffff_ffffn) === 0n)) c.tlb.switchAddressSpace();
+      else c.tlb.flush();
     },
   },
   hcr: {
@@ -195,7 +195,7 @@ const HOOKS: Record<string, SysregHook> = {
       const before = c.hcrLo();
       storeMasked(c, e, v | 0x8000_0000n); // RW is RAO/WI
       const after = c.hcrLo();
-      if ((before ^ after) & (HCR_EL2.VM | HCR_EL2.DC | HCR_EL2.TGE)) c.flushTlb();
+      if ((before ^ after) & (HCR_EL2.VM | HCR_EL2.DC | HCR_EL2.TGE)) c.tlb.flush();
       c.interruptStateChanged(); // VI/VF/VSE or the routing bits may make an interrupt deliverable
     },
   },

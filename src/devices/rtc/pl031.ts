@@ -3,6 +3,8 @@
 // offset the guest sets through LR), the match register raises the
 // interrupt when the count reaches it, and the RTC is permanently enabled.
 
+import type { AccessSize, MmioDevice } from '../../io/mmio';
+
 export const PL031 = { DR: 0x00, MR: 0x04, LR: 0x08, CR: 0x0c, IMSC: 0x10, RIS: 0x14, MIS: 0x18, ICR: 0x1c } as const;
 
 /** PeriphID0-3 (part 0x031, designer ARM) and PrimeCell ID0-3, the values QEMU's PL031 reports. */
@@ -16,7 +18,7 @@ export interface Pl031Host {
   monoMs?(): number;
 }
 
-export class Pl031 {
+export class Pl031 implements MmioDevice {
   /** Seconds added to the host clock (set by writes to LR). */
   private tickOffset = 0;
   private mr = 0;
@@ -35,7 +37,7 @@ export class Pl031 {
   /** The current count (DR). */
   count(): number { return (this.wallSeconds() + this.tickOffset) >>> 0; }
 
-  read(offset: number): number {
+  read(offset: number, _size: AccessSize): number {
     if (offset >= 0xfe0 && offset < 0x1000) return ID_BYTES[(offset - 0xfe0) >> 2];
     switch (offset) {
       case PL031.DR: return this.count();
@@ -49,7 +51,7 @@ export class Pl031 {
     }
   }
 
-  write(offset: number, value: number): void {
+  write(offset: number, _size: AccessSize, value: number): void {
     value >>>= 0;
     switch (offset) {
       case PL031.LR:

@@ -5,6 +5,8 @@
 // interrupt asserts when the FIFO reaches its trigger level, which is 1
 // character as on QEMU (the receive-timeout interrupt is then never needed).
 
+import type { AccessSize, MmioDevice } from '../../io/mmio';
+
 /** Register offsets. */
 export const PL011 = {
   DR: 0x000, RSR: 0x004, FR: 0x018, ILPR: 0x020, IBRD: 0x024, FBRD: 0x028, LCR_H: 0x02c,
@@ -32,7 +34,7 @@ export interface Pl011Host {
   rxSpaceAvailable?(): void;
 }
 
-export class Pl011 {
+export class Pl011 implements MmioDevice {
   private readonly rxFifo: number[] = [];
   private intLevel = 0;
   private imsc = 0;
@@ -69,7 +71,7 @@ export class Pl011 {
     return fr;
   }
 
-  read(offset: number): number {
+  read(offset: number, _size: AccessSize): number {
     if (offset >= 0xfe0 && offset < 0x1000) return ID_BYTES[(offset - 0xfe0) >> 2];
     switch (offset) {
       case PL011.DR: {
@@ -94,7 +96,7 @@ export class Pl011 {
     }
   }
 
-  write(offset: number, value: number): void {
+  write(offset: number, _size: AccessSize, value: number): void {
     switch (offset) {
       case PL011.DR: {
         const c = value & 0xff;

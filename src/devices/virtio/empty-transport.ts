@@ -3,10 +3,12 @@
 // virtio-mmio driver probes all 32 transports of the device tree and skips
 // them quietly. The virtio device models replace these slot by slot.
 
+import type { MmioDevice } from '../../io/mmio';
+
 const MAGIC = 0x74726976; // "virt"
 const VENDOR_QEMU = 0x554d4551; // "QEMU", the vendor ID QEMU's transports report
 
-export class EmptyVirtioTransport {
+export class EmptyVirtioTransport implements MmioDevice {
   read(offset: number): number {
     switch (offset) {
       case 0x000: return MAGIC;
@@ -17,5 +19,5 @@ export class EmptyVirtioTransport {
     }
   }
 
-  write(_offset: number, _value: number): void { /* nothing to configure without a device */ }
+  write(): void { /* nothing to configure without a device */ }
 }

@@ -1,5 +1,6 @@
 // The GICv3 CPU interface system registers (ICC_*_EL1/EL2), registered on
-// every CPU by installCpuFeatures. They reach the GIC model (hw/gicv3.ts)
+// every vCPU by the VM (hv/vm.ts createVcpu): like KVM's vgic, the CPU
+// interface belongs to the in-kernel irqchip. They reach the GIC (gicv3.ts)
 // through the port the hypervisor layer connects when it attaches the vCPU
 // to its GIC; a CPU without one has no system-register GIC interface
 // (ID_AA64PFR0_EL1.GIC = 0, ICC_* accesses are UNDEFINED).
@@ -31,12 +32,13 @@ const virtualInterfaces = new WeakMap<Cpu, IccBackend>();
 
 export function connectGicCpuInterface(cpu: Cpu, gic: GicV3, redist: Redistributor): void {
   ports.set(cpu, { gic, redist });
+  cpu.gicCpuInterface = true;
 }
 
 export function gicPortOf(cpu: Cpu): GicPort | undefined { return ports.get(cpu); }
 
 /** ID_AA64PFR0_EL1.GIC: 1 when the system-register interface is present. */
-export function hasGicSysregInterface(cpu: Cpu): boolean { return ports.has(cpu); }
+export function hasGicSysregInterface(cpu: Cpu): boolean { return cpu.gicCpuInterface; }
 
 export function setVirtualCpuInterface(cpu: Cpu, backend: IccBackend | undefined): void {
   if (backend) virtualInterfaces.set(cpu, backend); else virtualInterfaces.delete(cpu);
@@ -135,7 +137,7 @@ function accessIcc(cpu: Cpu, e: SysregEntry, isRead: boolean): boolean {
 
 const ICC_HOOK: SysregHook = { access: accessIcc, read: readIcc, write: writeIcc };
 
-/** Registers the ICC_* hooks on one CPU (called from installCpuFeatures). */
+/** Registers the ICC_* hooks on one CPU (called from Vm.createVcpu). */
 export function installGicSysregs(cpu: Cpu): void {
   cpu.sysregHooks.set('icc', ICC_HOOK);
 }

@@ -1,7 +1,7 @@
 // GICv3 interrupt controller (Arm IHI 0069) as an in-kernel device of the
 // hypervisor layer, like KVM's vgic-v3: a distributor (SPIs), one
 // redistributor per vCPU (SGIs and PPIs) and the system-register CPU
-// interface (ICC_*, registered by cpu/system-gic.ts).
+// interface (ICC_*, registered by gic-sysregs.ts).
 //
 // It presents what QEMU's `virt` machine with secure=off presents to Linux:
 // a GIC without security extensions (GICD_CTLR.DS = 1, one security state,
@@ -15,7 +15,8 @@
 // highest-priority pending interrupt is a scan of a few words.
 
 import type { Cpu } from '../../cpu/cpu';
-import type { InKernelDevice, IrqChip } from '../vm';
+import type { MmioRegion } from '../../io/mmio';
+import type { IrqChip } from './irqchip';
 import {
   CpuInterfaceState, INTID_SPURIOUS, GROUP0, GROUP1, canPreempt, activatePriority, dropPriority,
   highestActiveGroup, type PendingInterrupt,
@@ -112,22 +113,20 @@ export class GicV3 implements IrqChip {
   readonly route = new Uint32Array(GIC_INTID_COUNT);
   readonly target = new Int32Array(GIC_INTID_COUNT);
 
-  readonly distributor: InKernelDevice;
-  readonly redistributorRegion: InKernelDevice;
+  readonly distributor: MmioRegion;
+  readonly redistributorRegion: MmioRegion;
   private readonly onWake: () => void;
 
   constructor(options: GicOptions) {
     this.onWake = options.onWake ?? (() => {});
     this.target.fill(-1);
     this.distributor = {
-      base: options.distBase, size: GICD_SIZE,
-      read: (_cpu, offset, size) => this.distRead(offset, size),
-      write: (_cpu, offset, size, value) => this.distWrite(offset, size, value),
+      name: 'gicv3-distributor', base: options.distBase, size: GICD_SIZE,
+      device: { read: (offset, size) => this.distRead(offset, size), write: (offset, size, value) => this.distWrite(offset, size, value) },
     };
     this.redistributorRegion = {
-      base: options.redistBase, size: options.redistSize,
-      read: (_cpu, offset, size) => this.redistRead(offset, size),
-      write: (_cpu, offset, size, value) => this.redistWrite(offset, size, value),
+      name: 'gicv3-redistributors', base: options.redistBase, size: options.redistSize,
+      device: { read: (offset, size) => this.redistRead(offset, size), write: (offset, size, value) => this.redistWrite(offset, size, value) },
     };
   }
 

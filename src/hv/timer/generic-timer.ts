@@ -11,7 +11,7 @@
 // the VMM can sleep until the earliest one while every vCPU is halted.
 
 import type { Cpu } from '../../cpu/cpu';
-import type { TimeSource } from '../vm';
+import type { TimeSource } from '../../io/clock';
 import { slotOf } from '../../cpu/system/sysregs';
 
 export const CNTFRQ_HZ = 62_500_000;

@@ -1,6 +1,6 @@
-// Generic timer system registers (CNT*), registered on every CPU by
-// installCpuFeatures. Counter reads are computed from the host clock in
-// the hook; timer registers go to the CPU's CpuTimers (hw/timer.ts), which
+// Generic timer system registers (CNT*), registered on every vCPU by the VM
+// (hv/vm.ts createVcpu), as KVM emulates the arch timer in kernel. Counter reads are computed from the host clock in
+// the hook; timer registers go to the CPU's CpuTimers (generic-timer.ts), which
 // the hypervisor layer connects to the GIC when it creates the vCPU.
 //
 // Access control (Arm ARM D11.2.2 / the CNT* pseudocode, ARMv8.0, no VHE):
@@ -116,7 +116,7 @@ const TIMER_HOOK: SysregHook = {
 /** CNTVOFF_EL2 moves the virtual count: the virtual timer's deadline changes. */
 const CNTVOFF_HOOK: SysregHook = { after: cpu => timersOf(cpu).refresh(TIMER_INDEX.virt) };
 
-/** Registers the CNT* hooks on one CPU (called from installCpuFeatures). */
+/** Registers the CNT* hooks on one CPU (called from Vm.createVcpu). */
 export function installTimerSysregs(cpu: Cpu): void {
   cpu.sysregHooks.set('cntCounter', COUNTER_HOOK);
   cpu.sysregHooks.set('cntFrequency', FREQUENCY_HOOK);
