@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { cells64, FdtWriter } from './fdt';
 import { APB_PCLK_HZ, VIRT, VIRT_PPI, VIRT_SPI, virtioMmioBase } from './memmap';
-import { PSCI } from '../hv/psci';
+import { PSCI } from '../hv';
 
 /** GIC interrupt specifier cells: type (0 = SPI, 1 = PPI), number, flags. */
 const GIC_SPI = 0, GIC_PPI = 1;
@@ -20,8 +20,13 @@ export interface VirtDtConfig {
   el2: boolean;
   bootargs?: string;
   initrd?: { start: number; end: number };
-  /** Number of virtio-mmio transports to describe (QEMU always lists 32). */
-  virtioTransports?: number;
+  /**
+   * The virtio-mmio transport slots that hold a device (index i is at
+   * virtioMmioBase(i), SPI VIRTIO_MMIO + i). QEMU lists all 32 slots, empty or
+   * not; armvirt describes only the devices that exist, so the guest probes
+   * nothing else (none when absent).
+   */
+  virtioSlots?: readonly number[];
   /** Seed bytes for /chosen/rng-seed (random when absent; tests pass fixed bytes). */
   rngSeed?: Uint8Array;
 }
@@ -59,8 +64,9 @@ export function buildVirtDtb(config: VirtDtConfig): Uint8Array {
     device_type: 'memory',
   });
 
-  const transports = config.virtioTransports ?? VIRT.VIRTIO_MMIO_COUNT;
-  for (let i = 0; i < transports; i++) {
+  // in increasing address order, as in QEMU's DTB: Linux probes (and names vda, vdb ...) in that order
+  for (const i of [...(config.virtioSlots ?? [])].sort((a, b) => a - b)) {
+    if (!Number.isInteger(i) || i < 0 || i >= VIRT.VIRTIO_MMIO_COUNT) throw new Error(`virtio-mmio slot ${i} does not exist (0-${VIRT.VIRTIO_MMIO_COUNT - 1})`);
     fdt.node(`virtio_mmio@${virtioMmioBase(i).toString(16)}`, {
       'dma-coherent': null,
       interrupts: [GIC_SPI, VIRT_SPI.VIRTIO_MMIO + i, IRQ_EDGE_RISING],
