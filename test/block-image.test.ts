@@ -444,3 +444,81 @@ test('locking: read-only and snapshot opens coexist with each other, and fail wh
     RawImage.open(file, { readOnly: true, serial: '' }).close();
   });
 });
+
+test('locking: a process that exits without closing releases its lock', () => {
+  withImage(4096, (file) => {
+    const child = spawnSync(process.execPath, ['-e', `
+      const { RawImage } = require(${JSON.stringify(RAW_IMAGE_JS)});
+      RawImage.open(process.argv[1], { readOnly: false, serial: '' });`, file], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(fs.existsSync(lockFileOf(file)), false);
+  });
+});
+
+test('locking: of several processes racing to take over one stale lock, exactly one gets it', () => {
+  withImage(4096, (file) => {
+    // A stale lock: the pid of a process that has exited.
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout.trim());
+    const lockFile = lockFileOf(file);
+    fs.mkdirSync(path.dirname(lockFile), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(lockFile, JSON.stringify({ armvirtLock: 1, pid: deadPid, startTime: null, token: 'x', image: file }));
+    // Each racer waits for the same moment, tries once, and holds what it got
+    // until all have tried.
+    const start = Date.now() + 1500;
+    const racer = `
+      const { RawImage } = require(${JSON.stringify(RAW_IMAGE_JS)});
+      while (Date.now() < ${start});
+      let result;
+      try { RawImage.open(process.argv[1], { readOnly: false, serial: '' }); result = 'opened'; }
+      catch (err) { result = err.name; }
+      setTimeout(() => { console.log(result); }, 1500);`;
+    const script = `
+      const { spawn } = require('node:child_process');
+      const results = [];
+      for (let i = 0; i < 4; i++) {
+        const child = spawn(process.execPath, ['-e', ${JSON.stringify(racer)}, process.argv[1]], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d) => { out += d; });
+        child.on('exit', () => { results.push(out.trim()); if (results.length === 4) console.log(results.sort().join(' ')); });
+      }`;
+    const run = spawnSync(process.execPath, ['-e', script, file], { encoding: 'utf8' });
+    assert.equal(run.stderr, '');
+    assert.equal(run.stdout.trim(), 'ImageInUseError ImageInUseError ImageInUseError opened');
+    assert.equal(fs.existsSync(lockFile), false, 'the winner released it on exit');
+  });
+});
+
+test('locking: an opener that found a lock stale does not remove a lock another opener took meanwhile', () => {
+  withImage(4096, (file) => {
+    const lockFile = lockFileOf(file);
+    const live = RawImage.open(file, { readOnly: false, serial: '' });
+    const liveRecord = fs.readFileSync(lockFile, 'utf8');    // names this live process
+    live.close();
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    fs.writeFileSync(lockFile, JSON.stringify({ armvirtLock: 1, pid: Number(dead.stdout.trim()), startTime: null,
+      token: 'x', image: file }));
+    // The interleaving of two openers: this one read the stale lock; just before
+    // it removes it, the other opener has removed it and created its own lock.
+    const realRename = fs.renameSync, realRm = fs.rmSync, realUnlink = fs.unlinkSync;
+    let interleaved = false;
+    const otherOpenerTakesOver = (target: unknown) => {
+      if (target !== lockFile || interleaved) return;
+      interleaved = true;
+      fs.writeFileSync(lockFile, liveRecord);
+    };
+    const renames = mock.method(fs, 'renameSync', (from: string, to: string) => { otherOpenerTakesOver(from); realRename(from, to); });
+    const rms = mock.method(fs, 'rmSync', (target: string, options?: fs.RmOptions) => { otherOpenerTakesOver(target); realRm(target, options); });
+    const unlinks = mock.method(fs, 'unlinkSync', (target: string) => { otherOpenerTakesOver(target); realUnlink(target); });
+    try {
+      assert.throws(() => RawImage.open(file, { readOnly: false, serial: '' }), { message: inUseMessage(file, process.pid) });
+    } finally {
+      renames.mock.restore();
+      rms.mock.restore();
+      unlinks.mock.restore();
+    }
+    assert.ok(interleaved, 'the stale lock was removed through renameSync, rmSync or unlinkSync');
+    assert.equal(fs.readFileSync(lockFile, 'utf8'), liveRecord, "the other opener's lock is intact");
+    fs.rmSync(lockFile);
+  });
+});
