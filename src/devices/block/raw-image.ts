@@ -172,13 +172,14 @@ export class RawImage implements BlockBackend {
       const chunkEnd = Math.min(end, chunkStart + ZERO_CHUNK_BYTES);
       const current = scratch.subarray(0, chunkEnd - chunkStart);
       this.read(chunkStart, current);
+      if (current.equals(zeroes.subarray(0, current.length))) continue;  // the common case: a hole
       // Runs of blocks (aligned to the file, so they match the file system's
       // blocks) that are not zero yet, each written with one call.
       let runStart = -1;
       for (let blockStart = chunkStart; blockStart <= chunkEnd;) {
         const blockEnd = Math.min(chunkEnd, (Math.floor(blockStart / ZERO_SKIP_BLOCK) + 1) * ZERO_SKIP_BLOCK);
         const isZero = blockStart === chunkEnd ||
-          current.subarray(blockStart - chunkStart, blockEnd - chunkStart).equals(zeroes.subarray(0, blockEnd - blockStart));
+          zeroes.compare(current, blockStart - chunkStart, blockEnd - chunkStart, 0, blockEnd - blockStart) === 0;
         if (!isZero && runStart < 0) runStart = blockStart;
         if (isZero && runStart >= 0) {
           writeAll(fd, zeroes.subarray(0, blockStart - runStart), runStart, (at, err) => this.ioError('zeroing', at, err));
