@@ -131,8 +131,16 @@ export class ImageWriteLock {
     this.released = true;
     heldLocks.delete(this);
     // Only ever remove our own lock: if the file was removed by hand and
-    // another armvirt took the image since, the lock is theirs.
-    if (readLockFile(this.file)?.content === this.content) fs.rmSync(this.file, { force: true });
+    // another armvirt took the image since, the lock is theirs. A lock that
+    // cannot be checked (its directory became unreadable) is left behind:
+    // it names this process, so it goes stale when this process exits.
+    let current: LockFileContent | undefined;
+    try {
+      current = readLockFile(this.file);
+    } catch {
+      return;
+    }
+    if (current?.content === this.content) fs.rmSync(this.file, { force: true });
   }
 }
 
