@@ -5,13 +5,15 @@
 // and exit status 2 (usage) or 1 (anything else); never a stack trace
 // (set ARMVIRT_DEBUG=1 to see one for internal errors).
 
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { LoadError } from './board/loader';
 import { MAX_RAM_MIB } from './board/memmap';
 import { MAX_VCPUS } from './cpu/state';
+import { DiskOptionError, openDisk, parseDiskOption, type DiskSpec } from './devices/block/disk-option';
+import type { BlockBackend } from './devices/block/block-backend';
 import type { VirtMachine } from './vmm/machine';
 
 // V8 validates a wasm function when it first runs instead of when its module is
@@ -31,7 +33,7 @@ const USAGE = `Usage: armvirt run --kernel FILE [options]
        armvirt --help | --version
 
 Runs an AArch64 guest on an emulated QEMU-compatible "virt" board
-(GICv3, PL011 UART on this terminal, PL031 RTC, PSCI).
+(GICv3, PL011 UART on this terminal, PL031 RTC, PSCI, virtio-mmio devices).
 
 Options for run:
   --kernel FILE    ELF64 AArch64 program, arm64 Linux Image (optionally gzip
@@ -41,8 +43,15 @@ Options for run:
   --mem MiB        guest RAM in MiB at 0x40000000 (default 512, at most ${MAX_RAM_MIB})
   --cpus N         number of vCPUs (default 1, at most ${MAX_VCPUS})
   --no-el2         no EL2 (virtualization off): the guest starts at EL1, PSCI via HVC
+  --disk FILE[,ro][,snapshot][,serial=ID]
+                   a raw disk image as virtio-blk (repeatable: vda, vdb, ...);
+                   ro: read-only; snapshot: writes stay in memory and are
+                   dropped at exit; serial: the ID the guest sees (20 chars)
+  --virtio-legacy  virtio-mmio transports offer the legacy (version 1) interface
   --dtb-out FILE   also write the generated device tree blob to FILE
   --stats          print exit statistics when the guest stops
+  --stats-json FILE
+                   write the statistics as JSON to FILE when the guest stops
   --verbose        report guest accesses to unassigned addresses
   -h, --help       show this help
 
@@ -72,6 +81,19 @@ function readImage(path: string, what: string): Uint8Array {
   }
 }
 
+/** Opens every --disk (all or none: the ones opened are closed again when a later one fails). */
+function openDisks(specs: DiskSpec[]): BlockBackend[] {
+  const open: BlockBackend[] = [];
+  try {
+    for (const spec of specs) open.push(openDisk(spec));
+    return open;
+  } catch (e) {
+    for (const d of open) { try { d.close(); } catch { /* report the open error */ } }
+    if (e instanceof DiskOptionError) throw new LoadError(e.message);
+    throw e;
+  }
+}
+
 function integerOption(name: string, text: string | undefined, fallback: number, min: number, max: number, unit = ''): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text.trim())) throw new UsageError(`--${name} expects a whole number, not '${text}'`);
@@ -93,7 +115,10 @@ function parseRun(args: string[]) {
       cpus: { type: 'string' },
       'no-el2': { type: 'boolean' },
       'dtb-out': { type: 'string' },
+      disk: { type: 'string', multiple: true },
+      'virtio-legacy': { type: 'boolean' },
       stats: { type: 'boolean' },
+      'stats-json': { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -118,16 +143,22 @@ async function main(argv: string[]): Promise<number> {
   if (!opts.kernel) throw new UsageError('--kernel FILE is required');
   const memMiB = integerOption('mem', opts.mem, 512, 1, MAX_RAM_MIB, ' MiB');
   const cpus = integerOption('cpus', opts.cpus, 1, 1, MAX_VCPUS);
+  const diskSpecs = (opts.disk ?? []).map(v => {
+    try { return parseDiskOption(v); } catch (e) { if (e instanceof DiskOptionError) throw new UsageError(`--disk: ${e.message}`); throw e; }
+  });
   const kernel = readImage(opts.kernel, 'kernel');
   const initrd = opts.initrd !== undefined ? readImage(opts.initrd, 'initrd') : undefined;
+  const disks = openDisks(diskSpecs);
   // loaded only now: the CPU and translator modules take a while to initialise, --help and usage errors need none of it
   const { VirtMachine: Machine } = await import('./vmm/machine');
   let machine: VirtMachine;
   try {
     machine = new Machine({
       kernel, initrd, append: opts.append, memMiB, cpus, el2: !opts['no-el2'], dtbOut: opts['dtb-out'], verbose: opts.verbose,
+      disks, virtioLegacy: opts['virtio-legacy'],
     });
   } catch (e) {
+    for (const d of disks) { try { d.close(); } catch { /* the first error is the one to report */ } }
     if (e instanceof LoadError) throw new LoadError(`${opts.kernel}: ${e.message}`);
     // WebAssembly.Memory reports a failed allocation as a RangeError
     if (e instanceof RangeError) throw new LoadError(`cannot allocate ${memMiB} MiB of guest RAM (${e.message})`);
@@ -140,6 +171,10 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   const status = await machine.run({ input: process.stdin, outputFd: 1 });
   if (opts.stats) process.stderr.write(machine.statistics());
+  if (opts['stats-json']) {
+    try { writeFileSync(opts['stats-json'], JSON.stringify(machine.statisticsReport(), null, 2) + '\n'); }
+    catch (e) { throw new LoadError(`cannot write --stats-json file '${opts['stats-json']}': ${(e as Error).message}`); }
+  }
   return status;
 }
 

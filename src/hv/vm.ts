@@ -14,6 +14,7 @@ import { MMIO_EXIT, type PhysicalBus } from '../cpu/bus';
 import { GUEST_RAM_WASM_BASE, MAX_VCPUS, PAGE_SIZE } from '../cpu/state';
 import type { AccessSize, MmioRegion } from '../io/mmio';
 import type { TimeSource } from '../io/clock';
+import { SlotMemory, type GuestMemory } from '../io/guest-memory';
 import { handlePsci, type PsciHost, type PsciVcpu } from './psci';
 import { GicV3, GIC_VIRT_LAYOUT, type GicLayout } from './irqchip/gicv3';
 import type { IrqChip } from './irqchip/irqchip';
@@ -101,6 +102,14 @@ export class Vm implements PhysicalBus, PsciHost {
     this.nextWasm += size;
     this.slots.push(slot);
     return new Uint8Array(this.memory.buffer, slot.wasm, size);
+  }
+
+  /**
+   * Guest RAM by guest-physical address, as the VMM's devices see it for DMA
+   * (virtio rings and buffers): views of the slots mapped so far, bounds-checked.
+   */
+  guestMemory(): GuestMemory {
+    return new SlotMemory(this.slots.map(s => ({ gpa: s.gpa, bytes: new Uint8Array(this.memory.buffer, s.wasm, s.size) })));
   }
 
   /** KVM_CREATE_VCPU. */

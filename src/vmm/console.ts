@@ -67,6 +67,12 @@ export class Console {
     if (this.out.length >= 4096) this.flush();
   }
 
+  /** Characters from the guest (virtio-console output: a view valid only during the call). */
+  writeBytes(bytes: Uint8Array): void {
+    for (const b of bytes) this.out.push(b);
+    if (this.out.length >= 4096) this.flush();
+  }
+
   /** Writes buffered guest output to the host. */
   flush(): void {
     if (this.out.length === 0) return;

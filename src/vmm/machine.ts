@@ -20,7 +20,11 @@ import { loadKernel, placeInitrdAndDtb, writeDtb, type BootPlan, type RamImage }
 import { Pl011 } from '../devices/serial/pl011';
 import { Pl031 } from '../devices/rtc/pl031';
 import { DeviceBus } from './device-bus';
-import { EmptyVirtioTransport } from '../devices/virtio/empty-transport';
+import { VirtioMmioTransport } from '../devices/virtio/mmio-transport';
+import { VirtioBlk } from '../devices/virtio/blk';
+import type { VirtioDevice } from '../devices/virtio/virtio-device';
+import type { BlockBackend } from '../devices/block/block-backend';
+import type { IrqLine } from '../io/irq';
 import { Console, type ConsoleStreams } from './console';
 
 export interface MachineConfig {
@@ -33,7 +37,18 @@ export interface MachineConfig {
   /** Also write the generated DTB to this file. */
   dtbOut?: string;
   verbose?: boolean;
+  /** virtio-blk disks in order (vda, vdb, ...), opened by the caller; the machine closes them when its run ends. */
+  disks?: readonly BlockBackend[];
+  /** The interactive console: the PL011 (the guest's ttyAMA0, default) or virtio-console (hvc0). */
+  console?: 'serial' | 'virtio';
+  /** A virtio-rng device, so the guest's CRNG is seeded at once (default true). */
+  rng?: boolean;
+  /** virtio-mmio transports offer the legacy (version 1) interface, like QEMU's force-legacy. */
+  virtioLegacy?: boolean;
 }
+
+/** One virtio device on its transport, for the statistics. */
+export interface VirtioSlot { slot: number; name: string; transport: VirtioMmioTransport }
 
 /** Run the loop at most this long before yielding to the Node event loop (ms). */
 const YIELD_INTERVAL_MS = 4;
@@ -46,6 +61,9 @@ export class VirtMachine {
   readonly bus = new DeviceBus();
   readonly uart: Pl011;
   readonly rtc: Pl031;
+  /** The virtio devices, by transport slot. */
+  readonly virtio: VirtioSlot[] = [];
+
   readonly plan: BootPlan;
   readonly dtb: Uint8Array;
   /** Guest accesses to addresses with no device (faulted), by address. */
@@ -67,21 +85,20 @@ export class VirtMachine {
 
     this.uart = new Pl011({
       transmit: b => this.console?.write(b),
-      setIrq: level => this.vm.setIrqLine(VIRT_SPI.UART, level),
+      setIrq: this.irqLine('pl011', VIRT_SPI.UART),
       rxSpaceAvailable: () => this.console?.deliverPending(),
     });
-    this.rtc = new Pl031({ setIrq: level => this.vm.setIrqLine(VIRT_SPI.RTC, level) });
+    this.rtc = new Pl031({ setIrq: this.irqLine('pl031', VIRT_SPI.RTC) });
     this.bus.add('pl011', VIRT.UART.base, VIRT.UART.size, this.uart);
     this.bus.add('pl031', VIRT.RTC.base, VIRT.RTC.size, this.rtc);
     this.timeSources.push(this.rtc);
-    for (let i = 0; i < VIRT.VIRTIO_MMIO_COUNT; i++) {
-      this.bus.add(`virtio-mmio.${i}`, virtioMmioBase(i), VIRT.VIRTIO_MMIO.size, new EmptyVirtioTransport());
-    }
+    const disks = config.disks ?? [];
+    disks.forEach((disk, i) => this.addVirtio(`virtio-blk.${i} (vd${String.fromCharCode(0x61 + i)})`, new VirtioBlk(disk)));
 
     const kernel = loadKernel(config.kernel, ram);
     // The DTB's size does not depend on where the initrd lands (fixed-width cells), so a
     // first build sizes it and the final one names the initrd's real address.
-    const dtbConfig = { ramBytes, cpus: config.cpus, el2: config.el2, bootargs: config.append ?? '' };
+    const dtbConfig = { ramBytes, cpus: config.cpus, el2: config.el2, bootargs: config.append ?? '', virtioSlots: this.virtio.map(v => v.slot) };
     const probe = buildVirtDtb({ ...dtbConfig, initrd: config.initrd ? { start: 0, end: 0 } : undefined });
     this.plan = placeInitrdAndDtb(kernel, ram, config.initrd, probe.length);
     this.dtb = buildVirtDtb({ ...dtbConfig, initrd: this.plan.initrd });
@@ -97,6 +114,29 @@ export class VirtMachine {
     for (const v of this.vcpus.slice(1)) v.cpu.powered = false;
     this.vm.onWake = () => this.wake();
   }
+
+  /** A device's interrupt line: SPI `spi` of the in-kernel GIC (KVM_IRQ_LINE), its rising edges counted. */
+  private irqLine(device: string, spi: number): IrqLine {
+    let high = false;
+    return level => {
+      if (level && !high) this.irqRises.set(device, (this.irqRises.get(device) ?? 0) + 1);
+      high = level;
+      this.vm.setIrqLine(spi, level);
+    };
+  }
+  private readonly irqRises = new Map<string, number>();
+
+  /** Puts a virtio device on the next free virtio-mmio transport, its interrupt on that slot's SPI. */
+  private addVirtio(name: string, device: VirtioDevice): void {
+    const slot = this.virtio.length;
+    if (slot >= VIRT.VIRTIO_MMIO_COUNT) throw new Error(`at most ${VIRT.VIRTIO_MMIO_COUNT} virtio devices fit on the virt board`);
+    if (!this.guestRam) this.guestRam = this.vm.guestMemory();
+    const transport = new VirtioMmioTransport(device, this.guestRam, this.irqLine(name, VIRT_SPI.VIRTIO_MMIO + slot),
+      { legacy: this.config.virtioLegacy });
+    this.bus.add(name, virtioMmioBase(slot), VIRT.VIRTIO_MMIO.size, transport);
+    this.virtio.push({ slot, name, transport });
+  }
+  private guestRam: ReturnType<Vm['guestMemory']> | undefined;
 
   /** Runs until the guest powers off, the user quits or an error; resolves to the exit status. */
   async run(streams: ConsoleStreams): Promise<number> {
@@ -142,6 +182,7 @@ export class VirtMachine {
       }
     } finally {
       term.detach();
+      this.closeDisks(term);
     }
     return this.exitCode ?? 0;
   }
@@ -225,8 +266,21 @@ export class VirtMachine {
     this.wake();
   }
 
-  /** Exit statistics (--stats, Ctrl-A s). */
-  statistics(): string {
+  /**
+   * Closes the disks: each close waits for its data to reach stable storage
+   * (fdatasync), so a clean exit loses nothing; a failure is reported.
+   */
+  private closeDisks(term: Console): void {
+    for (const disk of this.config.disks ?? []) {
+      try { disk.close(); } catch (e) {
+        term.message(`armvirt: closing a disk failed, its last writes may be lost: ${(e as Error).message}\n`);
+        if (this.exitCode === 0) this.exitCode = 1;
+      }
+    }
+  }
+
+  /** The statistics as data (--stats-json): the run, the vCPUs' exits and every device. */
+  statisticsReport(): MachineStatistics {
     const seconds = Math.max(1e-9, (performance.now() - this.startedAt) / 1000);
     const exits: Record<string, number> = {};
     let instructions = 0;
@@ -234,14 +288,72 @@ export class VirtMachine {
       instructions += v.instructions;
       for (const [k, n] of Object.entries(v.exitCounts)) exits[k] = (exits[k] ?? 0) + n;
     }
+    const cache = this.vm.cache.stats;
+    const virtioByName = new Map(this.virtio.map(v => [v.name, v.transport.stats]));
+    const devices: DeviceStatistics[] = this.bus.regions.map(r => {
+      const d: DeviceStatistics = { name: r.name, base: r.base, mmioExits: r.accesses, interrupts: this.irqRises.get(r.name) ?? 0 };
+      const v = virtioByName.get(r.name);
+      if (v) {
+        d.notifications = v.notifications; d.configAccesses = v.configAccesses; d.requests = v.requests;
+        d.bytesRead = v.bytesRead; d.bytesWritten = v.bytesWritten; d.malformedChains = v.malformedChains; d.internalErrors = v.internalErrors;
+      }
+      return d;
+    });
+    return {
+      seconds, instructions, exits, devices,
+      translation: { regions: cache.translated, modules: cache.modules, translateMs: cache.translateMs, invalidated: cache.invalidated },
+      unassignedAccesses: Object.fromEntries([...this.unassigned].map(([a, n]) => [`0x${a.toString(16)}`, n])),
+    };
+  }
+
+  /** Exit statistics (--stats, Ctrl-A s). */
+  statistics(): string {
+    const r = this.statisticsReport();
     const lines = [
-      `armvirt statistics after ${seconds.toFixed(2)} s:`,
-      `  instructions: ${instructions} (${(instructions / seconds / 1e6).toFixed(1)} MIPS)`,
-      `  regions translated: ${this.vm.cache.stats.translated} in ${this.vm.cache.stats.modules} wasm modules (${this.vm.cache.stats.translateMs.toFixed(0)} ms translating, ${this.vm.cache.stats.invalidated} invalidated)`,
-      `  exits: ${Object.entries(exits).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
-      `  MMIO by device: ${this.bus.regions.filter(r => r.accesses > 0).map(r => `${r.name} ${r.accesses}`).join(', ') || 'none'}`,
+      `armvirt statistics after ${r.seconds.toFixed(2)} s:`,
+      `  instructions: ${r.instructions} (${(r.instructions / r.seconds / 1e6).toFixed(1)} MIPS)`,
+      `  regions translated: ${r.translation.regions} in ${r.translation.modules} wasm modules (${r.translation.translateMs.toFixed(0)} ms translating, ${r.translation.invalidated} invalidated)`,
+      `  exits: ${Object.entries(r.exits).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+      '  devices (MMIO exits, interrupts; virtio: notifies, config accesses, requests, bytes to/from the guest):',
     ];
-    if (this.unassigned.size) lines.push(`  unassigned addresses: ${[...this.unassigned].map(([a, n]) => `0x${a.toString(16)} x${n}`).join(', ')}`);
+    for (const d of r.devices) {
+      if (d.mmioExits === 0 && d.interrupts === 0) continue;
+      let line = `    ${d.name}: ${d.mmioExits} MMIO exits, ${d.interrupts} interrupts`;
+      if (d.requests !== undefined) {
+        line += `, ${d.notifications} notifies, ${d.configAccesses} config accesses, ${d.requests} requests, ${d.bytesRead} B read, ${d.bytesWritten} B written`;
+        if (d.malformedChains) line += `, ${d.malformedChains} malformed`;
+        if (d.internalErrors) line += `, ${d.internalErrors} INTERNAL ERRORS`;
+      }
+      lines.push(line);
+    }
+    const unassigned = Object.entries(r.unassignedAccesses);
+    if (unassigned.length) lines.push(`  unassigned addresses: ${unassigned.map(([a, n]) => `${a} x${n}`).join(', ')}`);
     return lines.join('\n') + '\n';
   }
+}
+
+/** One device's counters (--stats-json). */
+export interface DeviceStatistics {
+  name: string;
+  base: number;
+  /** Guest accesses to its registers: each is a VM exit to the VMM. */
+  mmioExits: number;
+  /** Rising edges of its interrupt line (interrupts injected into the GIC). */
+  interrupts: number;
+  notifications?: number;
+  configAccesses?: number;
+  requests?: number;
+  bytesRead?: number;
+  bytesWritten?: number;
+  malformedChains?: number;
+  internalErrors?: number;
+}
+
+export interface MachineStatistics {
+  seconds: number;
+  instructions: number;
+  exits: Record<string, number>;
+  devices: DeviceStatistics[];
+  translation: { regions: number; modules: number; translateMs: number; invalidated: number };
+  unassignedAccesses: Record<string, number>;
 }
