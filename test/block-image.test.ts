@@ -63,7 +63,7 @@ function lockFileOf(file: string): string {
 }
 
 const inUseMessage = (file: string, pid: number) =>
-  `image '${file}' is in use by another armvirt (pid ${pid}); use ,ro or ,snapshot to share it read-only`;
+  `image '${file}' is in use by another armvirt (pid ${pid}), which has it open for writing`;
 
 // Writes at offsets and lengths that are not sector or block multiples, some
 // crossing 4 KiB and 1 MiB boundaries, one ending at the last byte.

@@ -104,6 +104,45 @@ test('image errors: missing file, empty file, truncated ELF, ELF for another mac
   assertOneLineError(armvirt(['run', '--kernel', join(HELLO, 'hello.elf'), '--initrd', join(work, 'nope')]), /cannot read initrd/, 1);
 });
 
+test('--disk errors: missing file, directory, unknown option, bad serial, misaligned size, image in use', async () => {
+  const hello = join(HELLO, 'hello.elf');
+  assertOneLineError(armvirt(['run', '--kernel', hello, '--disk', join(work, 'no-disk.img')]), /no-disk\.img.*(no such file|does not exist)/, 1);
+  assertOneLineError(armvirt(['run', '--kernel', hello, '--disk', work]), /directory/, 1);
+  const disk = join(work, 'disk.img');
+  writeFileSync(disk, Buffer.alloc(1 << 20));
+  assertOneLineError(armvirt(['run', '--kernel', hello, '--disk', `${disk},bogus`]), /--disk: .*bogus/, 2);
+  assertOneLineError(armvirt(['run', '--kernel', hello, '--disk', `${disk},serial=${'x'.repeat(21)}`]), /--disk: .*serial/, 2);
+  writeFileSync(join(work, 'odd.img'), Buffer.alloc(1000));
+  assertOneLineError(armvirt(['run', '--kernel', hello, '--disk', join(work, 'odd.img')]), /512/, 1);
+  // a running armvirt holds the image for writing: a second one is refused, and so are readers
+  // (they would see its half-written state)
+  const spin = program('spin-disk', `
+	.global _start
+_start:	b	_start
+${PUTS}`);
+  const holder = spawn(process.execPath, [CLI, 'run', '--kernel', spin, '--disk', disk], { stdio: ['pipe', 'pipe', 'pipe'] });
+  try {
+    await new Promise(resolve => setTimeout(resolve, 1500));
+    assertOneLineError(armvirt(['run', '--kernel', hello, '--disk', disk]), new RegExp(`in use by another armvirt \\(pid ${holder.pid}\\)`), 1);
+    for (const reader of ['ro', 'snapshot']) {
+      assertOneLineError(armvirt(['run', '--kernel', hello, '--disk', `${disk},${reader}`]), /in use by another armvirt/, 1);
+    }
+  } finally {
+    holder.kill('SIGKILL');
+    await new Promise(resolve => holder.on('exit', resolve));
+  }
+  // the killed holder's lock is stale: the image opens again; readers share it
+  assert.equal(armvirt(['run', '--kernel', hello, '--disk', disk]).status, 0);
+  const reader = spawn(process.execPath, [CLI, 'run', '--kernel', spin, '--disk', `${disk},ro`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  try {
+    await new Promise(resolve => setTimeout(resolve, 1500));
+    assert.equal(armvirt(['run', '--kernel', hello, '--disk', `${disk},snapshot`]).status, 0);
+  } finally {
+    reader.kill('SIGKILL');
+    await new Promise(resolve => reader.on('exit', resolve));
+  }
+});
+
 test('bare-metal hello world prints through the PL011 and powers off with PSCI (exit 0)', () => {
   const r = armvirt(['run', '--kernel', join(HELLO, 'hello.elf')]);
   assert.equal(r.stderr, '');

@@ -138,7 +138,7 @@ test('openDisk: every image that cannot be used is a one-line DiskOptionError na
     const file = path.join(dir, 'disk.raw');
     fs.writeFileSync(file, Buffer.alloc(4096));
     const holder = openDisk(spec(file));
-    const inUse = `image '${file}' is in use by another armvirt (pid ${process.pid}); use ,ro or ,snapshot to share it read-only`;
+    const inUse = `image '${file}' is in use by another armvirt (pid ${process.pid}), which has it open for writing`;
     assertDiskOptionError(() => openDisk(spec(file)), inUse);
     assertDiskOptionError(() => openDisk(spec(`${file},ro`)), inUse);
     assertDiskOptionError(() => openDisk(spec(`${file},snapshot`)), inUse);

@@ -14,8 +14,8 @@ export class ImageOpenError extends Error {
 /** A live armvirt has the image open for writing. */
 export class ImageInUseError extends ImageOpenError {
   constructor(readonly path: string, readonly holderPid: number) {
-    super(`image ${quotePath(path)} is in use by another armvirt (pid ${holderPid}); ` +
-      'use ,ro or ,snapshot to share it read-only');
+    // no ",ro" advice: a reader would see the writer's half-written state, so readers are refused too
+    super(`image ${quotePath(path)} is in use by another armvirt (pid ${holderPid}), which has it open for writing`);
     this.name = 'ImageInUseError';
   }
 }
